@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_args.h - argument parsing for METH_FASTCALL | METH_KEYWORDS functions,
+ * and the conversions shared by the wrappers.
+ */
+#ifndef OPY_ARGS_H
+#define OPY_ARGS_H
+
+#include "opy_python.h"
+
+#include <stdint.h>
+
+/* Match positional and keyword arguments against `names` (n names, the
+ * first `required` of them mandatory). On success out[i] is a borrowed
+ * reference or NULL for an omitted optional argument, and 0 is returned;
+ * otherwise -1 with TypeError set, naming the function `fname`. */
+int opy_args_parse(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                   PyObject *kwnames, const char *const *names, int n, int required,
+                   PyObject **out);
+
+/* A pinned view of a str or bytes-like argument, valid until
+ * opy_bytes_release(), also with the GIL released. */
+typedef struct {
+    const char *data;
+    Py_ssize_t size;
+    Py_buffer view;     /* used for bytes-like objects */
+    int has_view;
+} OpyBytes;
+
+/* Accepts str (UTF-8), bytes, bytearray, memoryview or any C-contiguous
+ * buffer. `what` names the argument in the TypeError. Returns 0 or -1. */
+int opy_bytes_get(PyObject *obj, const char *what, OpyBytes *out);
+void opy_bytes_release(OpyBytes *b);
+
+/* A str argument as UTF-8 (borrowed from `obj`, valid while obj lives).
+ * NULL with TypeError when obj is not a str or has a NUL character. */
+const char *opy_str_get(PyObject *obj, const char *what);
+
+/* Integer conversions with range checks (OverflowError), -1 on error. */
+int opy_long_get(PyObject *obj, const char *what, long long min, long long max, long long *out);
+
+#endif /* OPY_ARGS_H */

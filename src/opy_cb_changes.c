@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_cb_changes.c - change callbacks.
+ *
+ * Python signature: callback(changeType: int, resourceType: int,
+ * resourceId: str), positional; several callbacks may be registered and are
+ * called in registration order.
+ * Thread: Orthanc's change thread only enqueues the change (it never waits
+ * for Python); one plugin worker thread calls Python. So a callback may
+ * call the core (REST API, ...) without any deadlock. The queue is bounded
+ * (OPY_CHANGES_MAX): when full, Orthanc's thread waits, no change is lost.
+ * On stop the queue is drained (ORTHANC_STOPPED included) before Python
+ * stops.
+ * Errors: an exception is logged with its traceback (OPY0010) and the next
+ * callbacks and changes are still delivered. The return value is ignored.
+ */
+#include "opy_cb_changes.h"
+#include "opy_error.h"
+#include "opy_gil.h"
+#include "opy_log.h"
+#include "opy_registry.h"
+#include "opy_sdk.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPY_CHANGES_MAX 65536
+
+typedef struct OpyChange {
+    struct OpyChange *next;
+    int type;
+    int level;
+    char id[];
+} OpyChange;
+
+static PyObject *callables;         /* list, strong reference */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t not_empty = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t not_full = PTHREAD_COND_INITIALIZER;
+static OpyChange *head, *tail;
+static size_t count;
+static int stopping;
+static int worker_running;
+static pthread_t worker;
+
+static OrthancPluginErrorCode
+on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+    OpyChange *c = malloc(sizeof *c + len + 1);
+
+    if (c == NULL) {
+        opy_log(OPY_LOG_ERROR, "OPY0017 out of memory: change %d of %s lost", (int) type, id ? id : "");
+        return OrthancPluginErrorCode_NotEnoughMemory;
+    }
+    c->next = NULL;
+    c->type = (int) type;
+    c->level = (int) level;
+    memcpy(c->id, id ? id : "", len + 1);
+
+    pthread_mutex_lock(&lock);
+    while (count >= OPY_CHANGES_MAX && worker_running)
+        pthread_cond_wait(&not_full, &lock);
+    if (!worker_running) {
+        pthread_mutex_unlock(&lock);
+        opy_log(OPY_LOG_WARNING, "OPY0018 change %d of %s arrived after the Python plugin stopped",
+                c->type, c->id);
+        free(c);
+        return OrthancPluginErrorCode_Success;
+    }
+    if (tail)
+        tail->next = c;
+    else
+        head = c;
+    tail = c;
+    count++;
+    pthread_cond_signal(&not_empty);
+    pthread_mutex_unlock(&lock);
+    return OrthancPluginErrorCode_Success;
+}
+
+static void
+deliver(const OpyChange *c)
+{
+    PyObject *args = NULL;
+    Py_ssize_t i, n;
+
+    args = Py_BuildValue("(iis)", c->type, c->level, c->id);
+    if (args == NULL) {
+        opy_error_report("OnChange callback (building its arguments)", NULL);
+        return;
+    }
+    n = PyList_Size(callables);
+    for (i = 0; i < n; i++) {
+        PyObject *f = PyList_GetItem(callables, i);     /* borrowed */
+        PyObject *r = PyObject_Call(f, args, NULL);
+
+        if (r == NULL)
+            opy_error_report("OnChange callback", NULL);
+        Py_XDECREF(r);
+    }
+    Py_DECREF(args);
+}
+
+static void *
+worker_main(void *arg)
+{
+    (void) arg;
+    for (;;) {
+        OpyChange *c;
+        int token;
+
+        pthread_mutex_lock(&lock);
+        while (head == NULL && !stopping)
+            pthread_cond_wait(&not_empty, &lock);
+        c = head;
+        if (c == NULL) {            /* stopping and drained */
+            pthread_mutex_unlock(&lock);
+            break;
+        }
+        head = c->next;
+        if (head == NULL)
+            tail = NULL;
+        count--;
+        pthread_cond_signal(&not_full);
+        pthread_mutex_unlock(&lock);
+
+        token = opy_gil_enter();
+        if (token >= 0) {
+            deliver(c);
+            opy_gil_leave(token);
+        }
+        free(c);
+    }
+    return NULL;
+}
+
+static PyObject *
+RegisterOnChangeCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    (void) module;
+    if (kwnames != NULL && PyTuple_Size(kwnames) > 0) {
+        PyErr_SetString(PyExc_TypeError, "RegisterOnChangeCallback() takes no keyword arguments");
+        return NULL;
+    }
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError, "RegisterOnChangeCallback() takes exactly one argument "
+                     "(the callback), %zd given", nargs);
+        return NULL;
+    }
+    if (opy_registry_check("RegisterOnChangeCallback", args[0]) < 0)
+        return NULL;
+    if (callables == NULL) {
+        callables = PyList_New(0);
+        if (callables == NULL)
+            return NULL;
+    }
+    if (!worker_running) {
+        int rc;
+
+        pthread_mutex_lock(&lock);
+        stopping = 0;
+        rc = pthread_create(&worker, NULL, worker_main, NULL);
+        worker_running = (rc == 0);
+        pthread_mutex_unlock(&lock);
+        if (rc != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "cannot start the thread delivering changes");
+            return NULL;
+        }
+        OrthancPluginRegisterOnChangeCallback(opy_context, on_change);
+    }
+    if (PyList_Append(callables, args[0]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+PyMethodDef opy_cb_changes_methods[] = {
+    {"RegisterOnChangeCallback", (PyCFunction) (void (*)(void)) RegisterOnChangeCallback,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterOnChangeCallback($module, callback, /)\n--\n\n"
+     "Call callback(changeType, resourceType, resourceId) for each change in Orthanc\n"
+     "(from a plugin thread, so it may call the REST API). May be called several times."},
+    {NULL, NULL, 0, NULL}
+};
+
+int
+opy_cb_changes_init(PyObject *module)
+{
+    return PyModule_AddFunctions(module, opy_cb_changes_methods);
+}
+
+void
+opy_cb_changes_stop(void)
+{
+    int running;
+
+    pthread_mutex_lock(&lock);
+    running = worker_running;
+    stopping = 1;
+    pthread_cond_broadcast(&not_empty);
+    pthread_mutex_unlock(&lock);
+    if (running)
+        pthread_join(worker, NULL);
+    pthread_mutex_lock(&lock);
+    worker_running = 0;
+    pthread_cond_broadcast(&not_full);
+    pthread_mutex_unlock(&lock);
+}
+
+void
+opy_cb_changes_finalize(void)
+{
+    Py_CLEAR(callables);
+}

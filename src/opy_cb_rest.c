@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_cb_rest.c - REST callbacks.
+ *
+ * Python signature (as the official plugin):
+ *     callback(output, uri, method=str, groups=tuple, get=dict (GET only),
+ *              headers=dict, body=bytes (POST and PUT only))
+ * Thread: an Orthanc HTTP thread (registered without the core's global
+ * lock, so several callbacks may run at once, each taking the GIL).
+ * Errors: an exception gives an HTTP error whose status follows the Orthanc
+ * error code (that of an orthanc.OrthancException, else 500) and whose
+ * details carry the exception message; the traceback is logged once
+ * (OPY0010). A callback that returns without answering gives HTTP 500 with
+ * details saying so (OPY0011), never an empty reply. The return value is
+ * ignored.
+ *
+ * Orthanc matches the route regex itself and its callback carries no user
+ * data, so each route gets its own C entry point from a fixed table.
+ */
+#include "opy_cb_rest.h"
+#include "opy_args.h"
+#include "opy_error.h"
+#include "opy_gil.h"
+#include "opy_handle.h"
+#include "opy_log.h"
+#include "opy_module.h"
+#include "opy_registry.h"
+#include "opy_restoutput.h"
+#include "opy_sdk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPY_REST_MAX 1000
+
+typedef struct {
+    PyObject *callable;     /* strong reference */
+    char *regex;
+} OpyRestRoute;
+
+static OpyRestRoute routes[OPY_REST_MAX];
+static int n_routes;
+
+/* Returns a new reference to a dict built from parallel key/value arrays. */
+static PyObject *
+dict_from_arrays(uint32_t n, const char *const *keys, const char *const *values)
+{
+    PyObject *d = PyDict_New();
+    uint32_t i;
+
+    if (d == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *k = PyUnicode_DecodeUTF8(keys[i], (Py_ssize_t) strlen(keys[i]), "surrogateescape");
+        PyObject *v = k ? PyUnicode_DecodeUTF8(values[i], (Py_ssize_t) strlen(values[i]),
+                                               "surrogateescape") : NULL;
+
+        if (v == NULL || PyDict_SetItem(d, k, v) < 0) {   /* no steal */
+            Py_XDECREF(k);
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(k);
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+/* Returns a new reference to the tuple of regex groups. */
+static PyObject *
+groups_tuple(OpyModuleState *st, const OrthancPluginHttpRequest *req)
+{
+    PyObject *t;
+    uint32_t i;
+
+    if (req->groupsCount == 0)
+        return Py_NewRef(st->empty_tuple);
+    t = PyTuple_New(req->groupsCount);
+    if (t == NULL)
+        return NULL;
+    for (i = 0; i < req->groupsCount; i++) {
+        PyObject *g = PyUnicode_DecodeUTF8(req->groups[i], (Py_ssize_t) strlen(req->groups[i]),
+                                           "surrogateescape");
+        if (g == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SetItem(t, i, g);       /* steals g */
+    }
+    return t;
+}
+
+/* Calls the route's callable; returns its new-reference result or NULL. */
+static PyObject *
+call_route(OpyModuleState *st, PyObject *callable, PyObject *output, const char *url,
+           const OrthancPluginHttpRequest *req)
+{
+    PyObject *uri = NULL, *groups = NULL, *get = NULL, *headers = NULL, *body = NULL;
+    PyObject *result = NULL, *method, *kwnames;
+    PyObject *stack[7];
+    Py_ssize_t n = 0;
+    int m = (int) req->method;
+
+    method = (m >= 1 && m <= 4) ? st->str_method[m] : st->str_method[1];
+    uri = PyUnicode_DecodeUTF8(url, (Py_ssize_t) strlen(url), "surrogateescape");
+    groups = groups_tuple(st, req);
+    headers = dict_from_arrays(req->headersCount, req->headersKeys, req->headersValues);
+    if (uri == NULL || groups == NULL || headers == NULL)
+        goto done;
+    stack[n++] = output;
+    stack[n++] = uri;
+    stack[n++] = method;
+    stack[n++] = groups;
+    if (req->method == OrthancPluginHttpMethod_Get) {
+        get = dict_from_arrays(req->getCount, req->getKeys, req->getValues);
+        if (get == NULL)
+            goto done;
+        stack[n++] = get;
+        stack[n++] = headers;
+        kwnames = st->kwnames_get;
+    }
+    else if (req->method == OrthancPluginHttpMethod_Post || req->method == OrthancPluginHttpMethod_Put) {
+        body = req->bodySize > 0
+            ? PyBytes_FromStringAndSize(req->body, (Py_ssize_t) req->bodySize)
+            : Py_NewRef(st->empty_bytes);
+        if (body == NULL)
+            goto done;
+        stack[n++] = headers;
+        stack[n++] = body;
+        kwnames = st->kwnames_body;
+    }
+    else {
+        stack[n++] = headers;
+        kwnames = st->kwnames_plain;
+    }
+#if OPY_HAVE_VECTORCALL
+    result = PyObject_Vectorcall(callable, stack, 2, kwnames);
+#else
+    {
+        PyObject *args = PyTuple_Pack(2, stack[0], stack[1]);
+        PyObject *kwargs = PyDict_New();
+        Py_ssize_t i;
+
+        if (args != NULL && kwargs != NULL) {
+            for (i = 2; i < n; i++)
+                if (PyDict_SetItem(kwargs, PyTuple_GetItem(kwnames, i - 2), stack[i]) < 0)
+                    break;
+            if (i == n)
+                result = PyObject_Call(callable, args, kwargs);
+        }
+        Py_XDECREF(args);
+        Py_XDECREF(kwargs);
+    }
+#endif
+done:
+    Py_XDECREF(uri);
+    Py_XDECREF(groups);
+    Py_XDECREF(get);
+    Py_XDECREF(headers);
+    Py_XDECREF(body);
+    return result;
+}
+
+static void
+set_error_details(OrthancPluginRestOutput *output, const char *details)
+{
+    _OrthancPluginSetHttpErrorDetails p;
+
+    p.output = output;
+    p.details = details;
+    p.log = 0;
+    OPY_BEGIN_ALLOW_THREADS
+    opy_sdk_invoke(_OrthancPluginService_SetHttpErrorDetails, &p);
+    OPY_END_ALLOW_THREADS
+}
+
+static OrthancPluginErrorCode
+rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
+              const OrthancPluginHttpRequest *req)
+{
+    OpyRestRoute *route = &routes[index];
+    OpyModuleState *st;
+    PyObject *out = NULL, *result = NULL;
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    int answered;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;       /* Python is stopping */
+    st = opy_state;
+    out = opy_handle_new(st->RestOutputType, output);
+    if (out == NULL) {
+        code = opy_error_report("REST callback (creating its RestOutput)", NULL);
+        goto done;
+    }
+    result = call_route(st, route->callable, out, url, req);
+    answered = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_ANSWERED) != 0;
+    opy_handle_invalidate(out);
+    if (result == NULL) {
+        char where[256];
+        char *message = NULL;
+
+        snprintf(where, sizeof where, "REST callback %s (%s %s)", route->regex,
+                 PyUnicode_AsUTF8(st->str_method[(req->method >= 1 && req->method <= 4) ? req->method : 1]),
+                 url);
+        code = opy_error_report(where, &message);
+        if (answered) {
+            code = OrthancPluginErrorCode_Success;   /* the answer is already out */
+        }
+        else if (message != NULL) {
+            set_error_details(output, message);
+        }
+        free(message);
+    }
+    else if (!answered) {
+        char details[256];
+
+        snprintf(details, sizeof details,
+                 "The Python REST callback for %s returned without sending an answer", url);
+        opy_log(OPY_LOG_ERROR, "OPY0011 REST callback %s (script %s) returned without sending an "
+                "answer to %s", route->regex, opy_script_name, url);
+        set_error_details(output, details);
+        code = OrthancPluginErrorCode_Plugin;
+    }
+done:
+    Py_XDECREF(result);
+    Py_XDECREF(out);
+    opy_gil_leave(token);
+    return code;
+}
+
+/* The table of entry points: entry_<n> dispatches to routes[n]. */
+#define OPY_ENTRY(a, b, c)                                                        \
+    static OrthancPluginErrorCode entry_##a##b##c(OrthancPluginRestOutput *o,      \
+                                                  const char *u,                   \
+                                                  const OrthancPluginHttpRequest *r) \
+    { return rest_dispatch(a * 100 + b * 10 + c, o, u, r); }
+#define OPY_ENTRY10(a, b) OPY_ENTRY(a, b, 0) OPY_ENTRY(a, b, 1) OPY_ENTRY(a, b, 2) \
+    OPY_ENTRY(a, b, 3) OPY_ENTRY(a, b, 4) OPY_ENTRY(a, b, 5) OPY_ENTRY(a, b, 6)      \
+    OPY_ENTRY(a, b, 7) OPY_ENTRY(a, b, 8) OPY_ENTRY(a, b, 9)
+#define OPY_ENTRY100(a) OPY_ENTRY10(a, 0) OPY_ENTRY10(a, 1) OPY_ENTRY10(a, 2)      \
+    OPY_ENTRY10(a, 3) OPY_ENTRY10(a, 4) OPY_ENTRY10(a, 5) OPY_ENTRY10(a, 6)          \
+    OPY_ENTRY10(a, 7) OPY_ENTRY10(a, 8) OPY_ENTRY10(a, 9)
+OPY_ENTRY100(0) OPY_ENTRY100(1) OPY_ENTRY100(2) OPY_ENTRY100(3) OPY_ENTRY100(4)
+OPY_ENTRY100(5) OPY_ENTRY100(6) OPY_ENTRY100(7) OPY_ENTRY100(8) OPY_ENTRY100(9)
+
+#define OPY_PTR(a, b, c) entry_##a##b##c,
+#define OPY_PTR10(a, b) OPY_PTR(a, b, 0) OPY_PTR(a, b, 1) OPY_PTR(a, b, 2) OPY_PTR(a, b, 3) \
+    OPY_PTR(a, b, 4) OPY_PTR(a, b, 5) OPY_PTR(a, b, 6) OPY_PTR(a, b, 7) OPY_PTR(a, b, 8)     \
+    OPY_PTR(a, b, 9)
+#define OPY_PTR100(a) OPY_PTR10(a, 0) OPY_PTR10(a, 1) OPY_PTR10(a, 2) OPY_PTR10(a, 3)   \
+    OPY_PTR10(a, 4) OPY_PTR10(a, 5) OPY_PTR10(a, 6) OPY_PTR10(a, 7) OPY_PTR10(a, 8)     \
+    OPY_PTR10(a, 9)
+
+static const OrthancPluginRestCallback entries[OPY_REST_MAX] = {
+    OPY_PTR100(0) OPY_PTR100(1) OPY_PTR100(2) OPY_PTR100(3) OPY_PTR100(4)
+    OPY_PTR100(5) OPY_PTR100(6) OPY_PTR100(7) OPY_PTR100(8) OPY_PTR100(9)
+};
+
+static PyObject *
+RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"pathRegularExpression", "callback"};
+    PyObject *a[2];
+    const char *regex;
+    char *copy;
+
+    (void) module;
+    if (opy_args_parse("RegisterRestCallback", args, nargs, kwnames, names, 2, 2, a) < 0 ||
+        opy_registry_check("RegisterRestCallback", a[1]) < 0 ||
+        (regex = opy_str_get(a[0], "pathRegularExpression")) == NULL)
+        return NULL;
+    if (n_routes >= OPY_REST_MAX) {
+        PyErr_Format(PyExc_RuntimeError, "too many REST routes (at most %d)", OPY_REST_MAX);
+        return NULL;
+    }
+    copy = strdup(regex);
+    if (copy == NULL)
+        return PyErr_NoMemory();
+    routes[n_routes].callable = Py_NewRef(a[1]);
+    routes[n_routes].regex = copy;
+    /* Still inside OrthancPluginInitialize(): no need to release the GIL. */
+    OrthancPluginRegisterRestCallbackNoLock(opy_context, copy, entries[n_routes]);
+    n_routes++;
+    Py_RETURN_NONE;
+}
+
+PyMethodDef opy_cb_rest_methods[] = {
+    {"RegisterRestCallback", (PyCFunction) (void (*)(void)) RegisterRestCallback,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterRestCallback($module, /, pathRegularExpression, callback)\n--\n\n"
+     "Serve the REST routes matching pathRegularExpression with callback(output, uri,\n"
+     "**request); request has method, groups, get (GET), headers and body (POST/PUT)."},
+    {NULL, NULL, 0, NULL}
+};
+
+int
+opy_cb_rest_init(PyObject *module)
+{
+    return PyModule_AddFunctions(module, opy_cb_rest_methods);
+}
+
+void
+opy_cb_rest_finalize(void)
+{
+    int i;
+
+    /* Orthanc keeps the C entry points registered; a late call finds the
+     * interpreter closed (opy_gil_enter fails) before touching routes. */
+    for (i = 0; i < n_routes; i++)
+        Py_CLEAR(routes[i].callable);
+}

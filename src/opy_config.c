@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_config.c - reading the few options we need from Orthanc's JSON.
+ *
+ * A small strict JSON scanner: it walks the top-level object and the
+ * "Python" object, decodes the strings it needs (escapes and \u included)
+ * and skips every other value.
+ */
+#include "opy_config.h"
+#include "opy_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *p;
+} Scan;
+
+enum { V_ERROR = -1, V_STRING, V_TRUE, V_FALSE, V_OTHER, V_OBJECT };
+
+static void
+ws(Scan *s)
+{
+    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')
+        s->p++;
+}
+
+static int
+hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        char c = p[i];
+
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned) (c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned) (c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned) (c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t
+put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) { o[0] = (char) cp; return 1; }
+    if (cp < 0x800) { o[0] = (char) (0xC0 | (cp >> 6)); o[1] = (char) (0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (char) (0xE0 | (cp >> 12)); o[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char) (0x80 | (cp & 0x3F)); return 3;
+    }
+    o[0] = (char) (0xF0 | (cp >> 18)); o[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char) (0x80 | ((cp >> 6) & 0x3F)); o[3] = (char) (0x80 | (cp & 0x3F)); return 4;
+}
+
+/* At a '"': reads the string; *out gets a malloc'ed copy when out != NULL.
+ * The decoded text is never longer than the source. */
+static int
+string(Scan *s, char **out)
+{
+    const char *start = ++s->p, *q;
+    char *buf = NULL, *o;
+
+    for (q = start; *q != '"'; q++) {
+        if (*q == '\0')
+            return -1;
+        if (*q == '\\' && q[1] != '\0')
+            q++;
+    }
+    if (out != NULL && (buf = malloc((size_t) (q - start) + 1)) == NULL)
+        return -1;
+    o = buf;
+    for (s->p = start; *s->p != '"'; s->p++) {
+        char c = *s->p;
+        unsigned cp;
+
+        if (c == '\\') {
+            c = *++s->p;
+            switch (c) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'u':
+                if (hex4(s->p + 1, &cp) < 0)
+                    goto error;
+                s->p += 4;
+                if (cp >= 0xD800 && cp < 0xDC00 && s->p[1] == '\\' && s->p[2] == 'u') {
+                    unsigned lo;
+
+                    if (hex4(s->p + 3, &lo) < 0)
+                        goto error;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    s->p += 6;
+                }
+                if (o != NULL)
+                    o += put_utf8(o, cp);
+                continue;
+            default: break;     /* '"', '\\', '/' */
+            }
+        }
+        if (o != NULL)
+            *o++ = c;
+    }
+    s->p++;
+    if (out != NULL) {
+        *o = '\0';
+        *out = buf;
+    }
+    return 0;
+error:
+    free(buf);
+    return -1;
+}
+
+static int skip_value(Scan *s);
+
+static int
+skip_container(Scan *s, char close, int keyed)
+{
+    s->p++;
+    ws(s);
+    if (*s->p == close) {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        ws(s);
+        if (keyed) {
+            if (*s->p != '"' || string(s, NULL) < 0)
+                return -1;
+            ws(s);
+            if (*s->p++ != ':')
+                return -1;
+        }
+        if (skip_value(s) < 0)
+            return -1;
+        ws(s);
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == close) {
+            s->p++;
+            return 0;
+        }
+        return -1;
+    }
+}
+
+static int
+skip_value(Scan *s)
+{
+    ws(s);
+    switch (*s->p) {
+    case '"': return string(s, NULL);
+    case '{': return skip_container(s, '}', 1);
+    case '[': return skip_container(s, ']', 0);
+    default:
+        if (*s->p == '\0')
+            return -1;
+        while (*s->p && !strchr(",}] \t\r\n", *s->p))
+            s->p++;
+        return 0;
+    }
+}
+
+/* Reads a value we are interested in. */
+static int
+value(Scan *s, char **str)
+{
+    ws(s);
+    if (*s->p == '"')
+        return string(s, str) < 0 ? V_ERROR : V_STRING;
+    if (strncmp(s->p, "true", 4) == 0) { s->p += 4; return V_TRUE; }
+    if (strncmp(s->p, "false", 5) == 0) { s->p += 5; return V_FALSE; }
+    if (*s->p == '{')
+        return V_OBJECT;
+    return skip_value(s) < 0 ? V_ERROR : V_OTHER;
+}
+
+static void
+set_bool(int kind, const char *name, int *target)
+{
+    if (kind == V_TRUE || kind == V_FALSE)
+        *target = kind == V_TRUE;
+    else
+        opy_log(OPY_LOG_WARNING, "OPY0019 configuration option %s must be true or false; ignored", name);
+}
+
+static void
+set_string(int kind, char *str, const char *name, char **target)
+{
+    if (kind == V_STRING) {
+        free(*target);
+        *target = str;
+    }
+    else {
+        opy_log(OPY_LOG_WARNING, "OPY0019 configuration option %s must be a string; ignored", name);
+    }
+}
+
+/* Walks the object at s->p; section is 1 for the "Python" object. */
+static int
+object(Scan *s, OpyConfig *cfg, int section, char **top_script)
+{
+    ws(s);
+    if (*s->p != '{')
+        return -1;
+    s->p++;
+    ws(s);
+    if (*s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        char *key = NULL, *str = NULL;
+        int kind;
+
+        ws(s);
+        if (*s->p != '"' || string(s, &key) < 0)
+            return -1;
+        ws(s);
+        if (*s->p++ != ':') {
+            free(key);
+            return -1;
+        }
+        kind = value(s, &str);
+        if (kind == V_ERROR) {
+            free(key);
+            return -1;
+        }
+        if (kind == V_OBJECT) {
+            if (!section && strcmp(key, "Python") == 0)
+                kind = object(s, cfg, 1, top_script);
+            else
+                kind = skip_value(s);
+            if (kind < 0) {
+                free(key);
+                return -1;
+            }
+        }
+        else if (!section && strcmp(key, "PythonScript") == 0) {
+            set_string(kind, str, "PythonScript", top_script);
+            str = NULL;
+        }
+        else if (!section && strcmp(key, "PythonVerbose") == 0) {
+            set_bool(kind, "PythonVerbose", &cfg->verbose);
+        }
+        else if (section && strcmp(key, "Path") == 0) {
+            set_string(kind, str, "Python.Path", &cfg->script);
+            str = NULL;
+        }
+        else if (section && strcmp(key, "Verbose") == 0) {
+            set_bool(kind, "Python.Verbose", &cfg->verbose);
+        }
+        else if (section && strcmp(key, "AllowThreads") == 0) {
+            set_bool(kind, "Python.AllowThreads", &cfg->allow_threads);
+        }
+        else if (section && strcmp(key, "DisplayMemoryUsage") == 0) {
+            set_bool(kind, "Python.DisplayMemoryUsage", &cfg->display_memory);
+        }
+        free(str);
+        free(key);
+        ws(s);
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == '}') {
+            s->p++;
+            return 0;
+        }
+        return -1;
+    }
+}
+
+int
+opy_config_parse(const char *json, OpyConfig *cfg)
+{
+    Scan s = { json };
+    char *top_script = NULL;
+
+    cfg->script = NULL;
+    cfg->verbose = 0;
+    cfg->allow_threads = 1;
+    cfg->display_memory = 0;
+    if (object(&s, cfg, 0, &top_script) < 0) {
+        opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
+                "offset %ld)", (long) (s.p - json));
+        free(top_script);
+        return -1;
+    }
+    if (cfg->script == NULL)
+        cfg->script = top_script;
+    else
+        free(top_script);
+    return 0;
+}
+
+void
+opy_config_free(OpyConfig *cfg)
+{
+    free(cfg->script);
+    cfg->script = NULL;
+}

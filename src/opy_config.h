@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_config.h - the plugin's configuration options.
+ *
+ * Read from Orthanc's configuration (JSON) before Python starts, so this
+ * part uses no Python. Both spellings of the official plugin are accepted:
+ * "PythonScript" / "Python.Path" (Python.Path wins when both are given),
+ * "PythonVerbose" / "Python.Verbose", plus "Python.AllowThreads" and
+ * "Python.DisplayMemoryUsage".
+ */
+#ifndef OPY_CONFIG_H
+#define OPY_CONFIG_H
+
+typedef struct {
+    char *script;               /* malloc'ed, NULL when not configured */
+    int verbose;
+    int allow_threads;          /* release the GIL around SDK calls (default 1) */
+    int display_memory;
+} OpyConfig;
+
+/* Parse `json` (Orthanc's configuration). Returns 0, or -1 when the JSON is
+ * unreadable (logged). Unknown keys are ignored; a key of the wrong type is
+ * logged and ignored. */
+int opy_config_parse(const char *json, OpyConfig *cfg);
+void opy_config_free(OpyConfig *cfg);
+
+#endif /* OPY_CONFIG_H */

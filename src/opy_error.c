@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_error.c - error funnels and orthanc.OrthancException.
+ */
+#include "opy_error.h"
+#include "opy_log.h"
+#include "opy_module.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *opy_script_name = "?";
+
+int
+opy_error_module_init(PyObject *module)
+{
+    OpyModuleState *st = opy_module_state(module);
+
+    st->OrthancException = PyErr_NewExceptionWithDoc(
+        "orthanc.OrthancException",
+        "Error reported by the Orthanc core. args == (code, description), where code\n"
+        "is a value of orthanc.ErrorCode.",
+        NULL, NULL);
+    if (st->OrthancException == NULL)
+        return -1;
+    return PyModule_AddObjectRef(module, "OrthancException", st->OrthancException);
+}
+
+PyObject *
+opy_error_raise_msg(OrthancPluginErrorCode code, const char *description)
+{
+    PyObject *args;
+
+    if (opy_state == NULL || opy_state->OrthancException == NULL) {
+        PyErr_Format(PyExc_RuntimeError, "Orthanc error %d: %s", (int) code, description);
+        return NULL;
+    }
+    args = Py_BuildValue("(is)", (int) code, description ? description : "");
+    if (args != NULL) {
+        PyErr_SetObject(opy_state->OrthancException, args);
+        Py_DECREF(args);
+    }
+    return NULL;
+}
+
+PyObject *
+opy_error_raise(OrthancPluginErrorCode code)
+{
+    const char *description = NULL;
+
+    if (opy_context != NULL && !opy_log_is_closed())
+        description = OrthancPluginGetErrorDescription(opy_context, code);
+    return opy_error_raise_msg(code, description ? description : "Unknown error");
+}
+
+PyObject *
+opy_error_sdk_closed(void)
+{
+    return opy_error_raise_msg(OrthancPluginErrorCode_BadSequenceOfCalls,
+                               "Orthanc is stopping: the orthanc module can no longer be used");
+}
+
+/* Returns a new reference to the formatted traceback (str), or NULL. */
+static PyObject *
+format_traceback(PyObject *exc)
+{
+    PyObject *tb_mod = NULL, *lines = NULL, *empty = NULL, *text = NULL;
+
+    tb_mod = PyImport_ImportModule("traceback");
+    if (tb_mod == NULL)
+        goto done;
+    lines = PyObject_CallMethod(tb_mod, "format_exception", "O", exc);
+    if (lines == NULL)
+        goto done;
+    empty = PyUnicode_FromString("");
+    if (empty == NULL)
+        goto done;
+    text = PyUnicode_Join(empty, lines);
+done:
+    PyErr_Clear();
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(tb_mod);
+    return text;
+}
+
+/* "Type: message" as a malloc'ed string, or NULL. */
+static char *
+one_line(PyObject *exc)
+{
+    PyObject *name = NULL, *msg = NULL, *line = NULL;
+    const char *s;
+    char *result = NULL;
+
+    name = PyObject_GetAttrString((PyObject *) Py_TYPE(exc), "__name__");
+    msg = PyObject_Str(exc);
+    if (name == NULL || msg == NULL)
+        goto done;
+    if (PyUnicode_GetLength(msg) > 0)
+        line = PyUnicode_FromFormat("%U: %U", name, msg);
+    else
+        line = Py_NewRef(name);
+    if (line == NULL)
+        goto done;
+    s = PyUnicode_AsUTF8(line);
+    if (s != NULL)
+        result = strdup(s);
+done:
+    PyErr_Clear();
+    Py_XDECREF(line);
+    Py_XDECREF(msg);
+    Py_XDECREF(name);
+    return result;
+}
+
+static OrthancPluginErrorCode
+code_of(PyObject *exc)
+{
+    PyObject *args = NULL, *first;
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
+    long v;
+
+    if (opy_state == NULL || !PyObject_IsInstance(exc, opy_state->OrthancException))
+        goto done;
+    args = PyObject_GetAttrString(exc, "args");
+    if (args == NULL || !PyTuple_Check(args) || PyTuple_Size(args) < 1)
+        goto done;
+    first = PyTuple_GetItem(args, 0);       /* borrowed */
+    if (!PyLong_Check(first))
+        goto done;
+    v = PyLong_AsLong(first);
+    if (v == -1 && PyErr_Occurred())
+        goto done;
+    /* Success would tell Orthanc that nothing failed: never return it. */
+    if (v != OrthancPluginErrorCode_Success && v >= INT32_MIN && v <= INT32_MAX)
+        code = (OrthancPluginErrorCode) v;
+done:
+    PyErr_Clear();
+    Py_XDECREF(args);
+    return code;
+}
+
+static OrthancPluginErrorCode
+report(const char *id, const char *where, char **message)
+{
+    PyObject *exc = NULL, *tb = NULL;
+    OrthancPluginErrorCode code;
+    const char *text = NULL;
+
+    if (message)
+        *message = NULL;
+    exc = opy_err_take();
+    if (exc == NULL) {
+        opy_log(OPY_LOG_ERROR, "%s %s (script %s) failed without a Python exception",
+                id, where, opy_script_name);
+        return OrthancPluginErrorCode_Plugin;
+    }
+    code = code_of(exc);
+    tb = format_traceback(exc);
+    if (tb != NULL)
+        text = PyUnicode_AsUTF8(tb);
+    PyErr_Clear();
+    if (text != NULL) {
+        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s):\n%s", id, where, opy_script_name, text);
+    }
+    else {
+        char *line = one_line(exc);
+
+        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s): %s", id, where, opy_script_name,
+                line ? line : "(unprintable exception)");
+        free(line);
+    }
+    if (message)
+        *message = one_line(exc);
+    Py_XDECREF(tb);
+    Py_DECREF(exc);
+    return code;
+}
+
+OrthancPluginErrorCode
+opy_error_report(const char *where, char **message)
+{
+    return report("OPY0010", where, message);
+}
+
+void
+opy_error_log(const char *id, const char *what)
+{
+    report(id, what, NULL);
+}

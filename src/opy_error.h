@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_error.h - the two error funnels.
+ *
+ * Python -> Orthanc: opy_error_report() logs the pending Python exception
+ * once, with its full traceback and what was running, and turns it into an
+ * Orthanc error code (the code of an orthanc.OrthancException, otherwise
+ * OrthancPluginErrorCode_Plugin).
+ *
+ * Orthanc -> Python: opy_error_raise() raises
+ * orthanc.OrthancException(code, description).
+ */
+#ifndef OPY_ERROR_H
+#define OPY_ERROR_H
+
+#include "opy_python.h"
+#include "opy_sdk.h"
+
+/* Needs the GIL and a pending exception (which it clears). `where` says
+ * what was running ("REST callback /toto"). When `message` is not NULL it
+ * receives a malloc'ed "ExceptionType: text" line for HTTP error details
+ * (free() it), or NULL. */
+OrthancPluginErrorCode opy_error_report(const char *where, char **message);
+
+/* Logs the pending exception (cleared) as "<id> <what>:\n<traceback>".
+ * Needs the GIL. */
+void opy_error_log(const char *id, const char *what);
+
+/* Sets orthanc.OrthancException(code, description); returns NULL so that
+ * callers can `return opy_error_raise(code);`. Needs the GIL. */
+PyObject *opy_error_raise(OrthancPluginErrorCode code);
+
+/* Same, with a description of our own. */
+PyObject *opy_error_raise_msg(OrthancPluginErrorCode code, const char *description);
+
+/* Raise the exception telling that Orthanc is stopping (SDK unusable). */
+PyObject *opy_error_sdk_closed(void);
+
+/* Module exec part: creates orthanc.OrthancException. 0 or -1. */
+int opy_error_module_init(PyObject *module);
+
+/* Name of the running script, for messages ("rest.py"); "?" before init. */
+extern const char *opy_script_name;
+
+#endif /* OPY_ERROR_H */

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_gil.c - thread states for Orthanc threads, entry accounting.
+ *
+ * Entry accounting uses two atomics (no mutex, so a thread that already
+ * holds the GIL can enter again without any lock-order problem):
+ * opy_gil_enter() first counts itself in `active`, then checks `alive`;
+ * opy_gil_close() clears `alive`, then waits for `active` to drop to 0.
+ * Either the entry sees alive == 0 and backs off, or close sees it counted.
+ */
+#include "opy_gil.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+int opy_gil_allow_threads = 1;
+
+static PyInterpreterState *interp;        /* the only interpreter */
+static pthread_key_t tstate_key;          /* thread states that we created */
+static int tstate_key_ok;
+static atomic_int alive;
+static atomic_int active;
+
+/* Runs when an Orthanc thread that entered Python ends. */
+static void
+tstate_destructor(void *p)
+{
+    PyThreadState *ts = p;
+
+    atomic_fetch_add(&active, 1);
+    if (atomic_load(&alive)) {
+        PyEval_RestoreThread(ts);
+        PyThreadState_Clear(ts);
+        PyEval_SaveThread();
+        PyThreadState_Delete(ts);
+    }
+    /* else: Py_FinalizeEx() already freed every thread state */
+    atomic_fetch_sub(&active, 1);
+}
+
+void
+opy_gil_init(void)
+{
+    interp = PyInterpreterState_Get();
+    if (!tstate_key_ok && pthread_key_create(&tstate_key, tstate_destructor) == 0)
+        tstate_key_ok = 1;
+    atomic_store(&active, 0);
+    atomic_store(&alive, 1);
+}
+
+int
+opy_gil_enter(void)
+{
+    PyThreadState *ts;
+
+    atomic_fetch_add(&active, 1);
+    if (!atomic_load(&alive)) {
+        atomic_fetch_sub(&active, 1);
+        return -1;
+    }
+    ts = PyGILState_GetThisThreadState();
+    if (ts == NULL) {
+        /* First time on this thread: one thread state for its lifetime.
+         * PyThreadState_New also records it as this thread's gilstate. */
+        ts = PyThreadState_New(interp);
+        if (ts == NULL) {
+            atomic_fetch_sub(&active, 1);
+            return -1;
+        }
+        if (tstate_key_ok)
+            pthread_setspecific(tstate_key, ts);
+    }
+    else if (PyGILState_Check()) {
+        return 0;               /* re-entry on a thread that holds the GIL */
+    }
+    PyEval_RestoreThread(ts);
+    return 1;
+}
+
+void
+opy_gil_leave(int token)
+{
+    if (token < 0)
+        return;
+    if (token == 1)
+        PyEval_SaveThread();
+    atomic_fetch_sub(&active, 1);
+}
+
+int
+opy_gil_close(int timeout_ms)
+{
+    struct timespec pause = { 0, 1000000 };   /* 1 ms */
+    int waited = 0;
+
+    atomic_store(&alive, 0);
+    while (atomic_load(&active) > 0 && waited < timeout_ms) {
+        nanosleep(&pause, NULL);
+        waited++;
+    }
+    return atomic_load(&active) > 0 ? -1 : 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_gil.h - entering Python from Orthanc threads, and leaving it around
+ * SDK calls.
+ *
+ * Entry (Orthanc -> Python): every bridge calls opy_gil_enter() first and
+ * opy_gil_leave() at its single exit. A thread that never ran Python gets
+ * one PyThreadState, kept for the whole life of the thread (freed by a
+ * pthread key destructor when the thread ends), so that a hot REST route
+ * does not create and destroy a thread state per request.
+ *
+ * Exit (Python -> SDK): OPY_BEGIN_ALLOW_THREADS / OPY_END_ALLOW_THREADS
+ * release the GIL around an SDK call (the default; "Python.AllowThreads":
+ * false keeps it held, as the official plugin did). Buffers used inside must
+ * be pinned (Py_buffer) or copied first.
+ */
+#ifndef OPY_GIL_H
+#define OPY_GIL_H
+
+#include "opy_python.h"
+
+/* Set once from the configuration, before Python starts. */
+extern int opy_gil_allow_threads;
+
+#define OPY_BEGIN_ALLOW_THREADS                                    \
+    {                                                              \
+        PyThreadState *opy__save = NULL;                           \
+        if (opy_gil_allow_threads) opy__save = PyEval_SaveThread();
+
+#define OPY_END_ALLOW_THREADS                                      \
+        if (opy__save != NULL) PyEval_RestoreThread(opy__save);    \
+    }
+
+/* Called once, with the GIL held, right after the interpreter started. */
+void opy_gil_init(void);
+
+/* Take the GIL on the calling thread (creating its thread state on first
+ * use). Returns 1 when the GIL was taken (pass it to opy_gil_leave), 0 when
+ * this thread already held it, -1 when Python is stopped or stopping: then
+ * the caller must not touch Python and needs no opy_gil_leave(). */
+int opy_gil_enter(void);
+void opy_gil_leave(int token);
+
+/* Refuse new entries and wait (without the GIL) until the running ones
+ * left, at most timeout_ms. Returns 0 when none is left. */
+int opy_gil_close(int timeout_ms);
+
+#endif /* OPY_GIL_H */

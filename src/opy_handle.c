@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_handle.c - borrowed SDK handles.
+ */
+#include "opy_handle.h"
+
+#include <sched.h>
+
+PyObject *
+opy_handle_new(PyTypeObject *type, void *ptr)
+{
+    OpyHandleObject *h = PyObject_New(OpyHandleObject, type);
+
+    if (h == NULL)
+        return NULL;
+    h->ptr = ptr;
+    h->busy = 0;
+    h->flags = 0;
+    h->url = NULL;
+    return (PyObject *) h;
+}
+
+void *
+opy_handle_get(PyObject *self)
+{
+    OpyHandleObject *h = (OpyHandleObject *) self;
+
+    if (h->ptr == NULL) {
+        PyErr_Format(PyExc_ValueError, "%s used after its callback returned",
+                     Py_TYPE(self)->tp_name);
+        return NULL;
+    }
+    return h->ptr;
+}
+
+void
+opy_handle_invalidate(PyObject *self)
+{
+    OpyHandleObject *h = (OpyHandleObject *) self;
+
+    while (h->busy > 0) {
+        Py_BEGIN_ALLOW_THREADS
+        sched_yield();
+        Py_END_ALLOW_THREADS
+    }
+    h->ptr = NULL;
+    h->url = NULL;
+}
+
+void
+opy_handle_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_handle.h - Python objects wrapping an SDK handle.
+ *
+ * A borrowed handle (RestOutput, DicomInstance of a callback, ...) is valid
+ * only while its callback runs: opy_handle_invalidate() clears the pointer
+ * when the callback returns, and every method then raises ValueError naming
+ * the type. The types cannot be instantiated from Python and a pointer never
+ * travels through a Python int.
+ *
+ * `busy` counts method calls that released the GIL while using the pointer;
+ * invalidation waits for them, so a handle used from another Python thread
+ * cannot be freed under its feet.
+ */
+#ifndef OPY_HANDLE_H
+#define OPY_HANDLE_H
+
+#include "opy_python.h"
+
+typedef struct {
+    PyObject_HEAD
+    void *ptr;              /* SDK object, NULL once invalid */
+    int busy;               /* SDK calls in flight (GIL released) */
+    unsigned flags;         /* per type, e.g. OPY_OUTPUT_ANSWERED */
+    const char *url;        /* RestOutput: route being answered (borrowed) */
+} OpyHandleObject;
+
+/* Returns a new reference, or NULL with an exception set. */
+PyObject *opy_handle_new(PyTypeObject *type, void *ptr);
+
+/* Returns the pointer, or NULL with ValueError set when invalid. */
+void *opy_handle_get(PyObject *self);
+
+/* Marks the handle invalid (waits for in-flight calls). Needs the GIL. */
+void opy_handle_invalidate(PyObject *self);
+
+/* Type slots shared by all handle types. */
+void opy_handle_dealloc(PyObject *self);
+
+#endif /* OPY_HANDLE_H */

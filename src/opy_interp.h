@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_interp.h - start and stop of the Python interpreter.
+ */
+#ifndef OPY_INTERP_H
+#define OPY_INTERP_H
+
+#include "opy_config.h"
+
+/* Start Python and import the script (absolute path). Returns 0, or -1
+ * after logging why (Python is then stopped again). Runs in
+ * OrthancPluginInitialize, so callbacks may be registered. */
+int opy_interp_start(const OpyConfig *cfg, const char *script);
+
+/* Deliver pending changes, stop our threads, wait a grace period for the
+ * script's threads, then finalize Python (or leave it running, logged, when
+ * script threads refuse to end). Never hangs. */
+void opy_interp_stop(void);
+
+#endif /* OPY_INTERP_H */

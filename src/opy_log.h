@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_log.h - the plugin's own log messages, and Python's output streams.
+ *
+ * The plugin's messages start with a stable id "OPY####" (docs/messages.md)
+ * and name the script they concern. print() and sys.stdout go to the Orthanc
+ * log as info lines, sys.stderr as error lines, one log line per text line;
+ * the logging module reaches the log through orthanc.LogHandler.
+ */
+#ifndef OPY_LOG_H
+#define OPY_LOG_H
+
+#include "opy_python.h"
+
+typedef enum {
+    OPY_LOG_INFO,
+    OPY_LOG_WARNING,
+    OPY_LOG_ERROR
+} OpyLogLevel;
+
+/* Log one message. Needs no GIL and does not touch Python. Once the plugin
+ * is finalized, messages go to the process's stderr instead of Orthanc. */
+void opy_log(OpyLogLevel level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void opy_log_str(OpyLogLevel level, const char *message);
+
+/* Once Orthanc is stopping, SDK calls from Python raise (the REST API, ...)
+ * while the log still works until the plugin is finalized. */
+void opy_sdk_close(void);
+int opy_sdk_is_closed(void);
+
+/* After this, opy_log writes to stderr (Orthanc's context is gone). */
+void opy_log_close(void);
+int opy_log_is_closed(void);
+
+/* Module exec slot part: creates orthanc._LogStream and orthanc.LogHandler.
+ * Returns 0, or -1 with an exception set. */
+int opy_log_module_init(PyObject *module);
+
+/* Install the log streams as sys.stdout / sys.stderr and hook the logging
+ * module. Called with the GIL held once the module exists. On failure the
+ * original streams stay and the failure is logged. */
+void opy_log_install_streams(void);
+
+#endif /* OPY_LOG_H */

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_module.c - the built-in module "orthanc" (multi-phase init).
+ *
+ * The exec slot fills the module state and calls one init function per
+ * part (error, log, types, enums, core API, callback families).
+ */
+#include "opy_module.h"
+#include "opy_cb_changes.h"
+#include "opy_cb_rest.h"
+#include "opy_core_api.h"
+#include "opy_enums.h"
+#include "opy_error.h"
+#include "opy_log.h"
+#include "opy_restoutput.h"
+
+OpyModuleState *opy_state;
+PyObject *opy_module;
+
+/* Returns a new reference to a tuple of interned strings. */
+static PyObject *
+interned_tuple(const char *const *names, Py_ssize_t n)
+{
+    PyObject *t = PyTuple_New(n);
+    Py_ssize_t i;
+
+    if (t == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *s = PyUnicode_InternFromString(names[i]);
+
+        if (s == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SetItem(t, i, s);       /* steals s */
+    }
+    return t;
+}
+
+static int
+state_init(OpyModuleState *st)
+{
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
+    static const char *const kw_get[] = {"method", "groups", "get", "headers"};
+    static const char *const kw_body[] = {"method", "groups", "headers", "body"};
+    static const char *const kw_plain[] = {"method", "groups", "headers"};
+    int i;
+
+    for (i = 0; i < 4; i++)
+        if ((st->str_method[i + 1] = PyUnicode_InternFromString(methods[i])) == NULL)
+            return -1;
+    st->kwnames_get = interned_tuple(kw_get, 4);
+    st->kwnames_body = interned_tuple(kw_body, 4);
+    st->kwnames_plain = interned_tuple(kw_plain, 3);
+    st->empty_tuple = PyTuple_New(0);
+    st->empty_bytes = PyBytes_FromStringAndSize("", 0);
+    if (st->kwnames_get == NULL || st->kwnames_body == NULL || st->kwnames_plain == NULL ||
+        st->empty_tuple == NULL || st->empty_bytes == NULL)
+        return -1;
+    return 0;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    OpyModuleState *st = opy_module_state(module);
+
+    if (state_init(st) < 0 ||
+        opy_error_module_init(module) < 0 ||
+        opy_log_module_init(module) < 0 ||
+        opy_restoutput_module_init(module) < 0 ||
+        opy_enums_module_init(module) < 0 ||
+        opy_core_api_init(module) < 0 ||
+        opy_cb_rest_init(module) < 0 ||
+        opy_cb_changes_init(module) < 0)
+        return -1;
+    opy_state = st;
+    return 0;
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    OpyModuleState *st = opy_module_state(module);
+    int i;
+
+    if (st == NULL)
+        return 0;
+    Py_VISIT(st->OrthancException);
+    Py_VISIT(st->LogStreamType);
+    Py_VISIT(st->RestOutputType);
+    for (i = 1; i <= 4; i++)
+        Py_VISIT(st->str_method[i]);
+    Py_VISIT(st->kwnames_get);
+    Py_VISIT(st->kwnames_body);
+    Py_VISIT(st->kwnames_plain);
+    Py_VISIT(st->empty_tuple);
+    Py_VISIT(st->empty_bytes);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    OpyModuleState *st = opy_module_state(module);
+    int i;
+
+    if (st == NULL)
+        return 0;
+    if (opy_state == st)
+        opy_state = NULL;
+    Py_CLEAR(st->OrthancException);
+    Py_CLEAR(st->LogStreamType);
+    Py_CLEAR(st->RestOutputType);
+    for (i = 1; i <= 4; i++)
+        Py_CLEAR(st->str_method[i]);
+    Py_CLEAR(st->kwnames_get);
+    Py_CLEAR(st->kwnames_body);
+    Py_CLEAR(st->kwnames_plain);
+    Py_CLEAR(st->empty_tuple);
+    Py_CLEAR(st->empty_bytes);
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    module_clear((PyObject *) module);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+#ifdef Py_mod_multiple_interpreters
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+    {0, NULL}
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "orthanc",
+    .m_doc = "Orthanc plugin SDK for Python scripts (C implementation).",
+    .m_size = sizeof(OpyModuleState),
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyObject *
+PyInit_orthanc(void)
+{
+    return PyModuleDef_Init(&module_def);
+}

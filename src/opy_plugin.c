@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_plugin.c - the four entry points of the Orthanc plugin.
+ *
+ * Initialize reads the configuration, checks the script (refusing to start
+ * Orthanc with a clear log line when it cannot be used) and starts Python;
+ * Finalize stops it. Only these four symbols are exported.
+ */
+#include "opy_python.h"
+#include "opy_config.h"
+#include "opy_interp.h"
+#include "opy_log.h"
+#include "opy_gil.h"
+#include "opy_sdk.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef OPY_VERSION
+#define OPY_VERSION "0.1.0"
+#endif
+
+OrthancPluginContext *opy_context;
+static int started;
+
+/* Returns the malloc'ed absolute path of a usable script, or NULL after
+ * logging why not. */
+static char *
+check_script(const char *configured)
+{
+    char *path = realpath(configured, NULL);
+    const char *base;
+    size_t len;
+    struct stat st;
+
+    if (path == NULL) {
+        opy_log(OPY_LOG_ERROR, "OPY0002 Python script not found: \"%s\" (%s)", configured, strerror(errno));
+        return NULL;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        opy_log(OPY_LOG_ERROR, "OPY0003 the Python script \"%s\" is a directory, not a file", configured);
+        goto refuse;
+    }
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    len = strlen(base);
+    if (len < 4 || strcmp(base + len - 3, ".py") != 0) {
+        opy_log(OPY_LOG_ERROR, "OPY0004 the Python script \"%s\" is not a .py file", configured);
+        goto refuse;
+    }
+    if (strcmp(base, "orthanc.py") == 0) {
+        opy_log(OPY_LOG_ERROR, "OPY0005 the Python script must not be named orthanc.py (\"%s\"): it would "
+                "hide the orthanc module; rename it", configured);
+        goto refuse;
+    }
+    return path;
+refuse:
+    free(path);
+    return NULL;
+}
+
+ORTHANC_PLUGINS_API int32_t
+OrthancPluginInitialize(OrthancPluginContext *context)
+{
+    OpyConfig cfg;
+    char *json, *script = NULL;
+    int rc = -1;
+
+    opy_context = context;
+    if (!OrthancPluginCheckVersion(context)) {
+        opy_log(OPY_LOG_ERROR, "OPY0023 this Orthanc (%s) is older than the SDK of the Python plugin "
+                "(%d.%d.%d)", context->orthancVersion, ORTHANC_PLUGINS_MINIMAL_MAJOR_NUMBER,
+                ORTHANC_PLUGINS_MINIMAL_MINOR_NUMBER, ORTHANC_PLUGINS_MINIMAL_REVISION_NUMBER);
+        return -1;
+    }
+    OrthancPluginSetDescription(context, "Run Orthanc plugins written in Python (C implementation).");
+    json = OrthancPluginGetConfiguration(context);
+    if (json == NULL || opy_config_parse(json, &cfg) < 0) {
+        if (json)
+            OrthancPluginFreeString(context, json);
+        return -1;
+    }
+    OrthancPluginFreeString(context, json);
+
+    if (cfg.script == NULL) {
+        opy_log(OPY_LOG_WARNING, "OPY0001 no Python script configured (option \"PythonScript\" or "
+                "\"Python.Path\"): the Python interpreter is not started");
+        rc = 0;
+        goto done;
+    }
+    script = check_script(cfg.script);
+    if (script == NULL)
+        goto done;
+    if (Py_IsInitialized()) {
+        opy_log(OPY_LOG_ERROR, "OPY0006 Python is already initialised in this process: another plugin "
+                "(for instance the official Python plugin) owns the interpreter; load only one");
+        goto done;
+    }
+    opy_gil_allow_threads = cfg.allow_threads;
+    if (opy_interp_start(&cfg, script) < 0)
+        goto done;
+    started = 1;
+    rc = 0;
+done:
+    free(script);
+    opy_config_free(&cfg);
+    return rc;
+}
+
+ORTHANC_PLUGINS_API void
+OrthancPluginFinalize(void)
+{
+    if (started) {
+        opy_interp_stop();
+        started = 0;
+    }
+    opy_log_close();
+}
+
+ORTHANC_PLUGINS_API const char *
+OrthancPluginGetName(void)
+{
+    return "python";
+}
+
+ORTHANC_PLUGINS_API const char *
+OrthancPluginGetVersion(void)
+{
+    return OPY_VERSION;
+}

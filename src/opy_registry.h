@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_registry.h - when callbacks may be registered, and what they hold.
+ *
+ * The SDK accepts callback registrations only while the plugin initialises,
+ * i.e. while the script is imported. A Register... call after that (from a
+ * callback, a thread, a timer) raises RuntimeError instead of reaching the
+ * SDK. Registered callables are strong references, released with the GIL
+ * held when the plugin stops; registries are written only during the import
+ * (single-threaded) and read-only afterwards, so no lock is needed to read
+ * them.
+ */
+#ifndef OPY_REGISTRY_H
+#define OPY_REGISTRY_H
+
+#include "opy_python.h"
+
+/* 1 while the script is being imported. */
+extern int opy_registration_open;
+
+/* Returns 0 when `fname` may register `callable` now; else -1 with
+ * RuntimeError (window closed) or TypeError (not callable) set. */
+int opy_registry_check(const char *fname, PyObject *callable);
+
+#endif /* OPY_REGISTRY_H */
