@@ -84,16 +84,22 @@ done:
     return text;
 }
 
-/* "Type: message" as a malloc'ed string, or NULL. */
+/* "Type: message" as a malloc'ed string, or NULL. For an OrthancException
+ * (code, description) the message is the description. */
 static char *
 one_line(PyObject *exc)
 {
-    PyObject *name = NULL, *msg = NULL, *line = NULL;
+    PyObject *name = NULL, *msg = NULL, *line = NULL, *args = NULL;
     const char *s;
     char *result = NULL;
 
     name = PyObject_GetAttrString((PyObject *) Py_TYPE(exc), "__name__");
-    msg = PyObject_Str(exc);
+    if (opy_state != NULL && PyObject_IsInstance(exc, opy_state->OrthancException) == 1 &&
+        (args = PyObject_GetAttrString(exc, "args")) != NULL &&
+        PyTuple_Check(args) && PyTuple_Size(args) == 2)
+        msg = PyObject_Str(PyTuple_GetItem(args, 1));
+    else
+        msg = PyObject_Str(exc);
     if (name == NULL || msg == NULL)
         goto done;
     if (PyUnicode_GetLength(msg) > 0)
@@ -107,6 +113,7 @@ one_line(PyObject *exc)
         result = strdup(s);
 done:
     PyErr_Clear();
+    Py_XDECREF(args);
     Py_XDECREF(line);
     Py_XDECREF(msg);
     Py_XDECREF(name);

@@ -24,6 +24,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #define OPY_STOP_GRACE_MS 3000
 
 static PyThreadState *main_tstate;
+static int atfork_registered;
 static int running;
 
 /* ---- memory usage display (Python.DisplayMemoryUsage) ---------------- */
@@ -110,6 +112,18 @@ memory_display_stop(void)
 }
 
 /* ---- start ------------------------------------------------------------ */
+
+/* A process forked from Orthanc by Python (multiprocessing's default "fork"
+ * start method) is a Python worker, not an Orthanc: it must not keep
+ * Orthanc's handlers for SIGTERM/SIGINT, which only set a "stop" flag, or
+ * Pool.terminate() and a service manager's SIGTERM could not end it. */
+static void
+after_fork_in_child(void)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+}
+
 
 /* Make libpython's symbols global (extension modules such as numpy expect
  * them) and keep this plugin and libpython loaded after Orthanc dlcloses
@@ -232,6 +246,8 @@ opy_interp_start(const OpyConfig *cfg, const char *script)
             opy_script_name, dir);
 
     pin_libraries();
+    if (!atfork_registered && pthread_atfork(NULL, NULL, after_fork_in_child) == 0)
+        atfork_registered = 1;
     if (start_python(cfg) < 0)
         goto done;
     main_tstate = PyThreadState_Get();
@@ -274,6 +290,25 @@ done:
 
 /* ---- stop ------------------------------------------------------------- */
 
+/* Runs the atexit handlers (multiprocessing pools, ...) in a thread, so
+ * that a stuck handler cannot hang Orthanc's stop: True when they ended.
+ * When they did not (e.g. a pool whose workers were killed), the child
+ * processes of multiprocessing are killed so that none outlives Orthanc. */
+static const char run_atexit_source[] =
+    "def _opy_atexit(timeout):\n"
+    "    import atexit, threading\n"
+    "    t = threading.Thread(target=atexit._run_exitfuncs, name='orthanc-atexit', daemon=True)\n"
+    "    t.start()\n"
+    "    t.join(timeout)\n"
+    "    if not t.is_alive():\n"
+    "        return True\n"
+    "    import sys\n"
+    "    mp = sys.modules.get('multiprocessing')\n"
+    "    if mp is not None:\n"
+    "        for p in mp.active_children():\n"
+    "            p.kill()\n"
+    "    return False\n";
+
 static const char join_threads_source[] =
     "def _opy_join(grace):\n"
     "    import threading, time\n"
@@ -287,36 +322,59 @@ static const char join_threads_source[] =
     "        t.join(max(0.0, deadline - time.monotonic()))\n"
     "    return ', '.join(repr(t.name) for t in script_threads())\n";
 
+/* Defines the function `fname` from `source` and calls it with a float
+ * argument. Returns a new reference to its result, or NULL (logged with
+ * `id`). With the GIL held. */
+static PyObject *
+run_stop_helper(const char *source, const char *fname, double arg, const char *id)
+{
+    PyObject *globals = NULL, *code = NULL, *r = NULL, *f, *result = NULL;
+
+    globals = PyDict_New();
+    if (globals == NULL ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto done;
+    code = Py_CompileString(source, "<orthanc-stop>", Py_file_input);
+    if (code == NULL || (r = PyEval_EvalCode(code, globals, globals)) == NULL)
+        goto done;
+    f = PyDict_GetItemString(globals, fname);      /* borrowed */
+    if (f != NULL)
+        result = PyObject_CallFunction(f, "d", arg);
+done:
+    if (result == NULL)
+        opy_error_log(id, fname);
+    Py_XDECREF(r);
+    Py_XDECREF(code);
+    Py_XDECREF(globals);
+    return result;
+}
+
 /* Returns a malloc'ed list of the names of threads still alive, "" when
  * none, NULL on error (logged). With the GIL held. */
 static char *
 join_script_threads(void)
 {
-    PyObject *globals = NULL, *code = NULL, *r = NULL, *names = NULL;
-    const char *s;
-    char *result = NULL;
+    PyObject *names = run_stop_helper(join_threads_source, "_opy_join",
+                                      OPY_STOP_GRACE_MS / 1000.0, "OPY0014");
+    const char *s = names ? PyUnicode_AsUTF8(names) : NULL;
+    char *result = s ? strdup(s) : NULL;
 
-    globals = PyDict_New();
-    if (globals == NULL ||
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
-        goto error;
-    code = Py_CompileString(join_threads_source, "<orthanc-stop>", Py_file_input);
-    if (code == NULL || (r = PyEval_EvalCode(code, globals, globals)) == NULL)
-        goto error;
-    names = PyObject_CallFunction(PyDict_GetItemString(globals, "_opy_join"), "d",
-                                  OPY_STOP_GRACE_MS / 1000.0);
-    if (names == NULL || (s = PyUnicode_AsUTF8(names)) == NULL)
-        goto error;
-    result = strdup(s);
-    goto done;
-error:
-    opy_error_log("OPY0014", "waiting for the script's threads");
-done:
+    PyErr_Clear();
     Py_XDECREF(names);
-    Py_XDECREF(r);
-    Py_XDECREF(code);
-    Py_XDECREF(globals);
     return result;
+}
+
+/* 1 when the atexit handlers finished within the grace period. */
+static int
+run_atexit(void)
+{
+    PyObject *ok = run_stop_helper(run_atexit_source, "_opy_atexit",
+                                   OPY_STOP_GRACE_MS / 1000.0, "OPY0024");
+    int r = ok != NULL && PyObject_IsTrue(ok) == 1;
+
+    PyErr_Clear();
+    Py_XDECREF(ok);
+    return r;
 }
 
 void
@@ -344,6 +402,13 @@ opy_interp_stop(void)
         return;
     }
     free(alive);
+    if (!run_atexit()) {
+        opy_log(OPY_LOG_WARNING, "OPY0024 script %s: its atexit handlers (for instance a "
+                "multiprocessing pool) did not finish within %d ms; Python is left running "
+                "(not finalized) so Orthanc can exit", opy_script_name, OPY_STOP_GRACE_MS);
+        PyEval_SaveThread();
+        return;
+    }
     opy_cb_rest_finalize();
     opy_cb_changes_finalize();
     Py_CLEAR(opy_module);
