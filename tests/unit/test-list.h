@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * The list of C unit tests: TEST_ENTRY(name) for each TEST_IMPL(name). */
+TEST_ENTRY(config_both_spellings)
+TEST_ENTRY(config_section_wins)
+TEST_ENTRY(config_escapes_and_skipping)
+TEST_ENTRY(config_bad_json)
+TEST_ENTRY(config_wrong_types)
+TEST_ENTRY(args_positional_and_keywords)
+TEST_ENTRY(args_errors)
+TEST_ENTRY(bytes_conversions)
+TEST_ENTRY(error_report_codes)
+TEST_ENTRY(error_raise_shape)
+TEST_ENTRY(restoutput_answer_and_errors)
+TEST_ENTRY(restoutput_invalidated)
+TEST_ENTRY(enums_generated)

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "opy_config.h"
+#include "fake_context.h"
+#include "runner.h"
+
+#include <stdlib.h>
+
+TEST_IMPL(config_both_spellings)
+{
+    OpyConfig c;
+
+    ASSERT_EQ_INT(opy_config_parse("{\"PythonScript\": \"a.py\", \"PythonVerbose\": true}", &c), 0);
+    ASSERT_EQ_STR(c.script, "a.py");
+    ASSERT_EQ_INT(c.verbose, 1);
+    ASSERT_EQ_INT(c.allow_threads, 1);
+    ASSERT_EQ_INT(c.display_memory, 0);
+    opy_config_free(&c);
+    ASSERT_EQ_INT(opy_config_parse("{}", &c), 0);
+    ASSERT_TRUE(c.script == NULL);
+    return 0;
+}
+
+TEST_IMPL(config_section_wins)
+{
+    OpyConfig c;
+    const char *json =
+        "{\n  \"PythonScript\" : \"a.py\",\n  \"Python\" : { \"Path\" : \"b.py\", \"Verbose\" : true,\n"
+        "  \"AllowThreads\" : false, \"DisplayMemoryUsage\" : true }, \"PythonVerbose\" : false }";
+
+    ASSERT_EQ_INT(opy_config_parse(json, &c), 0);
+    ASSERT_EQ_STR(c.script, "b.py");
+    ASSERT_EQ_INT(c.verbose, 0);        /* the later key wins, as in JSON readers */
+    ASSERT_EQ_INT(c.allow_threads, 0);
+    ASSERT_EQ_INT(c.display_memory, 1);
+    opy_config_free(&c);
+    return 0;
+}
+
+TEST_IMPL(config_escapes_and_skipping)
+{
+    OpyConfig c;
+    const char *json =
+        "{\"A\": [1, 2.5e3, {\"b\": \"}\\\"]\"}, null, false], \"Path\": \"top-level, ignored\","
+        " \"Python\": {\"Other\": {\"Path\": \"nested, ignored\"}},"
+        " \"PythonScript\": \"d\\u00e9j\\u00e0\\/x\\ud83d\\ude00.py\"}";
+
+    ASSERT_EQ_INT(opy_config_parse(json, &c), 0);
+    ASSERT_EQ_STR(c.script, "d\xc3\xa9j\xc3\xa0/x\xf0\x9f\x98\x80.py");
+    opy_config_free(&c);
+    return 0;
+}
+
+TEST_IMPL(config_bad_json)
+{
+    OpyConfig c;
+
+    ASSERT_EQ_INT(opy_config_parse("{\"PythonScript\": \"a.py\"", &c), -1);
+    ASSERT_CONTAINS(fake.last_log, "OPY0020");
+    ASSERT_EQ_INT(opy_config_parse("{\"PythonScript\": \"a.py\" \"x\": 1}", &c), -1);
+    ASSERT_EQ_INT(opy_config_parse("[1]", &c), -1);
+    ASSERT_EQ_INT(opy_config_parse("", &c), -1);
+    ASSERT_TRUE(c.script == NULL);
+    return 0;
+}
+
+TEST_IMPL(config_wrong_types)
+{
+    OpyConfig c;
+
+    ASSERT_EQ_INT(opy_config_parse("{\"PythonVerbose\": \"yes\", \"PythonScript\": 3}", &c), 0);
+    ASSERT_EQ_INT(c.verbose, 0);
+    ASSERT_TRUE(c.script == NULL);
+    ASSERT_CONTAINS(fake.last_log, "OPY0019");
+    ASSERT_CONTAINS(fake.last_log, "PythonScript");
+    return 0;
+}
