@@ -1,0 +1,380 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Start and drive a real Orthanc 1.10.1 with our Python plugin, on loopback.
+
+Every server gets its own directory (configuration, storage, index, log,
+plugin script) and free TCP ports on 127.0.0.1, so that independent servers
+can run side by side (pytest-xdist).  Nothing here is mocked: the process is
+/usr/sbin/Orthanc and the plugin is the library we built.
+
+Failures raised by this module always carry the tail of the Orthanc log.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ORTHANC = os.environ.get('OPY_ORTHANC', '/usr/sbin/Orthanc')
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = Path(__file__).resolve().parent / 'scripts'
+OFFICIAL_PLUGIN = '/usr/share/orthanc/plugins/libOrthancPython.so'
+
+# Every server created in this process, in creation order; conftest uses it
+# to attach the log tail of the servers a failing test touched.
+REGISTRY = []
+
+LOG_TAIL_LINES = 80
+
+
+def plugin_path():
+    """The plugin under test: $OPY_PLUGIN or <repo>/build/libOrthancPython.so."""
+    return Path(os.environ.get('OPY_PLUGIN', REPO / 'build' / 'libOrthancPython.so'))
+
+
+def free_port():
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def script_text(name):
+    """The text of tests/integration/scripts/<name>."""
+    return (SCRIPTS / name).read_text()
+
+
+def substitute(text, values):
+    """Replace each @KEY@ of text by str(values[KEY]).
+
+    Plugin scripts are kept verbatim from the documentation, except the ports
+    and paths a test must choose; those are written as @KEY@ placeholders
+    (str.format would trip over the braces of dicts and JSON in the scripts).
+    """
+    for key, value in values.items():
+        text = text.replace('@%s@' % key, str(value))
+    left = re.findall(r'@[A-Z][A-Z0-9_]*@', text)
+    if left:
+        raise ValueError('unsubstituted placeholders in plugin script: %s' % sorted(set(left)))
+    return text
+
+
+class _NoRaise(urllib.request.HTTPErrorProcessor):
+    """Hand back 4xx/5xx answers like any other instead of raising."""
+
+    def http_response(self, request, response):
+        return response
+
+    https_response = http_response
+
+
+# No proxy, ever: every request of the tests goes to 127.0.0.1.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRaise())
+
+
+class OrthancFailure(AssertionError):
+    pass
+
+
+class Orthanc:
+    """One Orthanc process with the plugin, a script and a configuration.
+
+    workdir      fresh directory owned by this server
+    plugin       path of the plugin library (default: plugin_path())
+    script       plugin script: text (str) or a Path to read; written into
+                 workdir as script_name and configured as "PythonScript",
+                 unless config overrides the keys.  None: no script at all.
+    script_name  file name of the script in workdir (default: the Path's
+                 name, or 'plugin.py')
+    config       dict merged over the base configuration (wins)
+    subst        extra @KEY@ values for the script; HTTP_PORT, DICOM_PORT and
+                 WORKDIR are always available
+    plugins      the "Plugins" list (default: [plugin])
+    """
+
+    def __init__(self, workdir, plugin=None, script=None, script_name=None,
+                 config=None, subst=None, plugins=None):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.plugin = str(plugin or plugin_path())
+        self._script = script
+        if script_name is None:
+            script_name = script.name if isinstance(script, Path) else 'plugin.py'
+        self.script_name = script_name
+        self.script_path = self.workdir / script_name
+        self.overrides = dict(config or {})
+        self.extra_subst = dict(subst or {})
+        self.plugins = list(plugins) if plugins is not None else [self.plugin]
+        self.log_path = self.workdir / 'orthanc.log'
+        self.config_path = self.workdir / 'orthanc.json'
+        self.proc = None
+        self.returncode = None
+        self.http_port = None
+        self.dicom_port = None
+        self._choose_ports()
+        REGISTRY.append(self)
+
+    # ------------------------------------------------------------ set-up
+
+    def _choose_ports(self):
+        self.http_port = free_port()
+        self.dicom_port = free_port()
+        while self.dicom_port == self.http_port:
+            self.dicom_port = free_port()
+
+    @property
+    def base_url(self):
+        return 'http://127.0.0.1:%d' % self.http_port
+
+    def substitutions(self):
+        values = {'HTTP_PORT': self.http_port, 'DICOM_PORT': self.dicom_port,
+                  'WORKDIR': str(self.workdir)}
+        values.update(self.extra_subst)
+        return values
+
+    def write_file(self, name, data):
+        """Write a file into the server's directory; returns its path."""
+        path = self.workdir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data)
+        else:
+            path.write_bytes(data)
+        return path
+
+    def config(self):
+        storage = self.workdir / 'storage'
+        cfg = {
+            'Name': 'opy-test',
+            'StorageDirectory': str(storage),
+            'IndexDirectory': str(storage),
+            'HttpPort': self.http_port,
+            'DicomPort': self.dicom_port,
+            'DicomAet': 'OPYTEST',
+            'RemoteAccessAllowed': True,
+            'AuthenticationEnabled': False,
+            'Plugins': self.plugins,
+        }
+        if self._script is not None:
+            cfg['PythonScript'] = str(self.script_path)
+        cfg.update(self.overrides)
+        return cfg
+
+    def _prepare(self):
+        if self._script is not None:
+            text = self._script.read_text() if isinstance(self._script, Path) else self._script
+            self.script_path.write_text(substitute(text, self.substitutions()))
+        self.config_path.write_text(json.dumps(self.config(), indent=2))
+
+    def _launch(self):
+        self._prepare()
+        env = dict(os.environ)
+        # Python settings of the test runner must not leak into the embedded
+        # interpreter.
+        for key in ('PYTHONHOME', 'PYTHONPATH'):
+            env.pop(key, None)
+        self._log_file = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(
+            [ORTHANC, '--verbose', str(self.config_path)],
+            cwd=str(self.workdir), stdin=subprocess.DEVNULL,
+            stdout=self._log_file, stderr=subprocess.STDOUT,
+            env=env, start_new_session=True)
+        self.returncode = None
+
+    # ------------------------------------------------------------ life cycle
+
+    def start(self, timeout=60):
+        """Start Orthanc and wait until GET /system answers.
+
+        If the process exits first, that is a refusal: fail with its log.
+        A clash on a port (another server took it meanwhile) is retried.
+        """
+        for attempt in range(3):
+            self._launch()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                rc = self.proc.poll()
+                if rc is not None:
+                    self._closed(rc)
+                    if attempt < 2 and re.search(r'already in use', self.log_text()):
+                        self._choose_ports()
+                        break
+                    self.fail('Orthanc exited with code %d during start-up' % rc)
+                if self._ping():
+                    return self
+                time.sleep(0.05)
+            else:
+                self._kill()
+                self.fail('Orthanc did not answer GET /system within %d s' % timeout)
+        self.fail('could not start Orthanc (ports kept clashing)')
+
+    def start_expect_failure(self, timeout=30):
+        """Start Orthanc, expecting it to refuse: it must exit non-zero within
+        timeout without ever serving.  Returns the log text."""
+        self._launch()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                self._closed(rc)
+                if rc == 0:
+                    self.fail('Orthanc exited with code 0; a refusal must exit non-zero')
+                return self.log_text()
+            if self._ping():
+                self.stop()
+                self.fail('Orthanc started and served although a refusal was expected')
+            time.sleep(0.05)
+        self._kill()
+        self.fail('Orthanc neither exited nor served within %d s (refusal expected)' % timeout)
+
+    @property
+    def running(self):
+        return self.proc is not None and self.returncode is None and self.proc.poll() is None
+
+    def stop(self, timeout=20):
+        """SIGTERM; Orthanc must exit within timeout.  Returns the exit code.
+        On a hang: SIGKILL and fail.  Idempotent."""
+        if self.proc is None:
+            return None
+        if self.returncode is not None:
+            return self.returncode
+        rc = self.proc.poll()
+        if rc is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                self.fail('Orthanc did not exit within %d s of SIGTERM (killed)' % timeout)
+        self._closed(rc)
+        return rc
+
+    def _kill(self):
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        rc = self.proc.wait(10)
+        self._closed(rc)
+
+    def _closed(self, rc):
+        self.returncode = rc
+        # Whatever the server left in its own process group (for instance the
+        # children of a multiprocessing pool of the plugin script) goes too.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        f = getattr(self, '_log_file', None)
+        if f is not None and not f.closed:
+            f.close()
+
+    def _ping(self):
+        try:
+            with _OPENER.open(self.base_url + '/system', timeout=2) as r:
+                return r.status == 200
+        except (OSError, urllib.error.URLError):
+            return False
+
+    # ------------------------------------------------------------ log
+
+    def log_text(self, since=0):
+        try:
+            data = self.log_path.read_bytes()
+        except FileNotFoundError:
+            return ''
+        return data[since:].decode('utf-8', 'replace')
+
+    def log_mark(self):
+        """A position in the log; pass it as since= to look only after it."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        text = self.log_text().splitlines()
+        return '\n'.join(text[-lines:])
+
+    def count_log(self, regex, since=0):
+        return len(re.findall(regex, self.log_text(since), re.MULTILINE))
+
+    def wait_log(self, regex, timeout=10, count=1, since=0):
+        """Wait until regex (re.MULTILINE) matches count times; returns the
+        last match."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matches = list(re.finditer(regex, self.log_text(since), re.MULTILINE))
+            if len(matches) >= count:
+                return matches[count - 1]
+            if time.monotonic() >= deadline:
+                self.fail('log never matched %r (%d times) within %s s; %d found'
+                          % (regex, count, timeout, len(matches)))
+            time.sleep(0.05)
+
+    def fail(self, message):
+        raise OrthancFailure('%s\n%s' % (message, self.describe()))
+
+    def describe(self):
+        state = ('running' if self.running else 'exit code %s' % self.returncode)
+        return ('--- Orthanc in %s (%s, http %s); last %d log lines ---\n%s\n--- end of log ---'
+                % (self.workdir, state, self.http_port, LOG_TAIL_LINES, self.log_tail()))
+
+    # ------------------------------------------------------------ HTTP
+
+    def request(self, method, path, body=None, headers=None, timeout=60):
+        """Returns (status, headers with lower-case names, body bytes).
+        4xx/5xx are returned, not raised; a failed connection fails the test."""
+        if isinstance(body, str):
+            body = body.encode('utf-8')
+        if body is None and method in ('POST', 'PUT'):
+            body = b''
+        req = urllib.request.Request(self.base_url + path, data=body, method=method,
+                                     headers=dict(headers or {}))
+        try:
+            with _OPENER.open(req, timeout=timeout) as r:
+                data = r.read()
+                return r.status, {k.lower(): v for k, v in r.headers.items()}, data
+        except (OSError, urllib.error.URLError) as e:
+            self.fail('%s %s failed: %r' % (method, path, e))
+
+    def get(self, path, **kw):
+        return self.request('GET', path, **kw)
+
+    def post(self, path, body=b'', **kw):
+        return self.request('POST', path, body=body, **kw)
+
+    def put(self, path, body=b'', **kw):
+        return self.request('PUT', path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request('DELETE', path, **kw)
+
+    def get_json(self, path):
+        status, _, body = self.get(path)
+        if status != 200:
+            self.fail('GET %s answered %d: %r' % (path, status, body[:500]))
+        return json.loads(body)
+
+    def upload(self, dicom):
+        """POST /instances; returns Orthanc's JSON answer (ID, ParentStudy...)."""
+        status, _, body = self.post('/instances', dicom,
+                                    headers={'Content-Type': 'application/dicom'})
+        if status != 200:
+            self.fail('upload answered %d: %r' % (status, body[:500]))
+        return json.loads(body)
+
+
+def log_messages(text, level):
+    """Messages of the Orthanc log lines at level 'I', 'W' or 'E'."""
+    return re.findall(r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] ?(.*)$' % level, text, re.MULTILINE)

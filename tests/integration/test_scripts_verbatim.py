@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The sample scripts under scripts/ are the documentation's, verbatim except
+for the @PLACEHOLDERS@ (ports, paths, loop count) that tests must choose."""
+
+from pathlib import Path
+
+import pytest
+
+import harness
+
+SEED_CANDIDATES = [
+    harness.REPO.parent / 'shared' / 'seed' / 'python-plugin.txt',
+    Path('/work/shared/seed/python-plugin.txt'),
+]
+
+# placeholder -> the value printed in the documentation
+DOC_VALUES = {'@SAMPLE_DCM@': '/tmp/sample.dcm', '@HTTP_PORT@': '8042', '@OUTER_LOOPS@': '1000'}
+
+SAMPLES = ['hello.py', 'rest.py', 'override_rest.py', 'changes.py', 'autorouting.py',
+           'scheduler.py', 'find_metadata.py', 'paging.py', 'catching_exceptions.py',
+           'multiprocessing_pool.py', 'multiprocessing_token.py']
+
+
+def seed_text():
+    for p in SEED_CANDIDATES:
+        if p.is_file():
+            return p.read_text()
+    pytest.skip('documentation page (shared/seed/python-plugin.txt) not available')
+
+
+@pytest.mark.parametrize('name', SAMPLES)
+def test_sample_is_verbatim(name):
+    text = harness.script_text(name)
+    for key, value in DOC_VALUES.items():
+        text = text.replace(key, value)
+    assert text.strip() in seed_text()
+
+
+def test_example_rest_is_the_sample():
+    assert (harness.REPO / 'examples' / 'rest.py').read_text() == harness.script_text('rest.py')
