@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Call conventions of the orthanc module (scripts/conventions.py), compared
+with the official 4.0 plugin's where the project keeps them."""
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pydicom
+import pytest
+
+import dicomgen
+import harness
+
+DATA = Path(__file__).resolve().parent / 'data'
+
+
+@pytest.fixture(scope='module')
+def srv(orthanc_factory):
+    srv = orthanc_factory(orthanc_factory.script('conventions.py'),
+                          config={'UserMetadata': {'Sample': 1024}})
+    data = dicomgen.make_instance(patient_id='CONV-1')
+    srv.sop = pydicom.dcmread(io.BytesIO(data)).SOPInstanceUID
+    srv.instance = srv.upload(data)['ID']
+    return srv
+
+
+def echo(srv, method, path, body=None, headers=None):
+    status, _, answer = srv.request(method, path, body=body, headers=headers)
+    assert status == 200, answer
+    return json.loads(answer)
+
+
+# ------------------------------------------------------------ REST callbacks
+
+def test_get_kwargs(srv):
+    e = echo(srv, 'GET', '/conv/echo/abc/x?foo=bar&baz=1', headers={'X-Test': 'Hello'})
+    assert e['uri'] == '/conv/echo/abc/x' and e['uri_type'] == 'str'
+    assert e['keys'] == ['get', 'groups', 'headers', 'method']
+    assert e['types'] == {'method': 'str', 'groups': 'tuple', 'get': 'dict', 'headers': 'dict'}
+    assert e['method'] == 'GET'
+    assert e['groups'] == ['abc', 'x']
+    assert e['get'] == {'foo': 'bar', 'baz': '1'}
+    assert e['headers']['x-test'] == 'Hello'
+    assert all(k == k.lower() for k in e['headers']), e['headers']
+    assert e['header_value_types'] == ['str']
+
+
+@pytest.mark.parametrize('method', ['POST', 'PUT'])
+def test_body_kwargs(srv, method):
+    payload = bytes(range(256)) + b'\x00end'
+    e = echo(srv, method, '/conv/echo/p/q', body=payload,
+             headers={'Content-Type': 'application/octet-stream'})
+    assert e['keys'] == ['body', 'groups', 'headers', 'method']
+    assert e['types']['body'] == 'bytes'
+    assert e['method'] == method
+    assert e['groups'] == ['p', 'q']
+    assert bytes.fromhex(e['body_hex']) == payload
+    assert e['headers']['content-type'] == 'application/octet-stream'
+
+
+def test_delete_kwargs(srv):
+    e = echo(srv, 'DELETE', '/conv/echo/d/e')
+    assert e['keys'] == ['groups', 'headers', 'method']
+    assert e['method'] == 'DELETE'
+
+
+def test_route_without_groups(srv):
+    e = echo(srv, 'GET', '/conv/nogroups')
+    assert e['groups'] == [] and e['types']['groups'] == 'tuple'
+    assert e['get'] == {}
+
+
+def test_fifty_routes(srv):
+    for i in range(50):
+        status, _, body = srv.get('/conv/many/%d' % i)
+        assert (status, body) == (200, b'many-%d' % i)
+    assert srv.get('/conv/many/50')[0] == 404
+
+
+# ------------------------------------------------------------ calls into Orthanc
+
+@pytest.fixture(scope='module')
+def restapi(srv):
+    return srv.get_json('/conv/restapi?instance=%s&sop=%s' % (srv.instance, srv.sop))
+
+
+def test_restapi_get(restapi):
+    r = restapi['get_system']
+    assert r['ok'] and r['type'] == 'bytes', r
+    assert json.loads(r['value'])['Version'] == '1.10.1'
+
+
+def test_restapi_get_missing_raises(restapi):
+    r = restapi['get_missing']
+    assert not r['ok'] and r['is_orthanc'], r
+    assert r['args'] == [17, 'Unknown resource']
+
+
+def test_restapi_get_sees_core_only(restapi):
+    r = restapi['get_plugin_route']
+    assert not r['ok'] and r['is_orthanc'] and r['args'][0] == 17, r
+    r = restapi['get_after_plugins']
+    assert r == {'ok': True, 'type': 'bytes', 'value': 'many-3'}
+
+
+@pytest.mark.parametrize('key', ['post_str', 'post_bytes'])
+def test_restapi_post(restapi, srv, key):
+    r = restapi[key]
+    assert r['ok'] and r['type'] == 'bytes', r
+    found = json.loads(r['value'])
+    assert [x['ID'] for x in found] == [srv.instance]
+
+
+def test_restapi_post_after_plugins(restapi):
+    r = restapi['post_after_plugins_bytes']
+    assert r['ok'] and r['type'] == 'bytes', r
+    e = json.loads(r['value'])
+    assert e['method'] == 'POST' and e['body_hex'] == '0001ff'
+    e = json.loads(restapi['post_after_plugins_str']['value'])
+    assert bytes.fromhex(e['body_hex']) == b'hello-str'
+
+
+def test_restapi_put(restapi):
+    assert restapi['put_str']['ok'], restapi['put_str']
+    assert restapi['get_meta_str'] == {'ok': True, 'type': 'bytes', 'value': 'v-str'}
+    assert restapi['put_bytes']['ok'], restapi['put_bytes']
+    assert restapi['get_meta_bytes'] == {'ok': True, 'type': 'bytes', 'value': 'v-bytes'}
+    assert restapi['put_str']['type'] == 'bytes'
+
+
+def test_restapi_put_after_plugins(restapi):
+    r = restapi['put_after_plugins']
+    assert r['ok'] and r['type'] == 'bytes', r
+    e = json.loads(r['value'])
+    assert e['method'] == 'PUT' and bytes.fromhex(e['body_hex']) == b'put-body'
+
+
+def test_restapi_delete(restapi):
+    assert restapi['delete'] == {'ok': True, 'type': 'NoneType', 'value': None}
+    r = restapi['get_meta_deleted']
+    assert not r['ok'] and r['args'][0] == 17, r
+    r = restapi['delete_missing']
+    assert not r['ok'] and r['is_orthanc'] and r['args'] == [17, 'Unknown resource'], r
+
+
+def test_restapi_delete_after_plugins(restapi):
+    assert restapi['delete_after_plugins'] == {'ok': True, 'type': 'NoneType', 'value': None}
+    assert restapi['last_delete']['groups'] == ['d', 'e']
+
+
+def test_orthanc_exception(srv):
+    r = srv.get_json('/conv/exception')
+    assert r['raised'] is True
+    assert r['args'] == [17, 'Unknown resource']
+    assert (r['arg0_type'], r['arg1_type']) == ('int', 'str')
+    assert r['eq_enum'] is True and r['is_exception'] is True
+    assert r['constructed_args'] == [1, 'x']
+    assert r['subclass_of_exception'] is True
+
+
+def test_generate_token(srv):
+    r = srv.get_json('/conv/token')
+    assert r['type'] == 'str' and r['length'] > 0
+
+
+def test_get_configuration(srv):
+    r = srv.get_json('/conv/config')
+    assert r['type'] == 'str'
+    cfg = json.loads(r['value'])
+    assert cfg['HttpPort'] == srv.http_port
+    assert cfg['PythonScript'] == str(srv.script_path)
+
+
+# ------------------------------------------------------------ logging
+
+def test_import_time_output(srv):
+    text = srv.log_text()
+    for level, marker in (('I', 'conv-import-print-marker'), ('E', 'conv-import-stderr-marker'),
+                          ('W', 'conv-import-warning-marker')):
+        assert any(marker in m for m in harness.log_messages(text, level)), (level, marker)
+    assert 'conv-import-logging-marker' in text
+
+
+def test_log_levels(srv):
+    mark = srv.log_mark()
+    assert srv.get('/conv/log?m=lv1')[:3:2] == (200, b'logged')
+    srv.wait_log(r'conv-logging-lv1', since=mark)
+    text = srv.log_text(mark)
+    expected = {'I': ['conv-info-lv1', 'conv-print-lv1'],
+                'W': ['conv-warning-lv1'],
+                'E': ['conv-error-lv1', 'conv-stderr-lv1']}
+    for level, markers in expected.items():
+        messages = harness.log_messages(text, level)
+        for marker in markers:
+            assert sum(marker in m for m in messages) == 1, (level, marker)
+
+
+# ------------------------------------------------------------ misuse
+
+def test_register_after_import_raises(srv):
+    r = srv.get_json('/conv/register-late')
+    for where in ('callback', 'thread'):
+        assert r[where]['raised'] is True, r
+        assert r[where]['message'], r
+    assert srv.get('/conv/late')[0] == 404
+    assert srv.get('/system')[0] == 200
+
+
+def test_stashed_rest_output_raises_value_error(srv):
+    assert srv.get('/conv/stash')[:3:2] == (200, b'stashed')
+    r = srv.get_json('/conv/use-stash')
+    assert r['raised'] is True and r['type'] == 'ValueError', r
+    assert re.search('RestOutput', r['message']), r
+
+
+def test_rest_output_cannot_be_instantiated(srv):
+    r = srv.get_json('/conv/instantiate')
+    assert r['raised'] is True and r['type'] == 'TypeError', r
+
+
+# ------------------------------------------------------------ enums
+
+def test_enums_match_official(srv):
+    official = json.loads((DATA / 'official_enums.json').read_text())['enums']
+    assert len(official) == 21
+    ours = srv.get_json('/conv/enums')
+    missing = sorted(set(official) - set(ours))
+    assert missing == [], 'enum classes missing: %s' % missing
+    diffs = {}
+    for name, members in official.items():
+        if ours[name] != members:
+            diffs[name] = {
+                'missing': sorted(set(members) - set(ours[name])),
+                'extra': sorted(set(ours[name]) - set(members)),
+                'different': sorted(k for k in members
+                                    if k in ours[name] and ours[name][k] != members[k]),
+            }
+    assert diffs == {}

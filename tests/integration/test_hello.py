@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Seed sample "Usage": print('Hello world!') reaches the Orthanc log."""
+
+import re
+
+import pytest
+
+import harness
+
+
+@pytest.fixture(scope='module')
+def srv(orthanc_factory):
+    return orthanc_factory(orthanc_factory.script('hello.py'))
+
+
+def test_hello_world_printed(srv):
+    srv.wait_log(r'^I.*\] Hello world!\s*$')
+
+
+def test_using_script_line(srv):
+    m = srv.wait_log(r'OPY0008[^\n]*')
+    expected = 'Using Python script "hello.py" from directory: %s' % srv.workdir
+    assert expected in m.group(0)
+
+
+def test_server_serves(srv):
+    status, _, body = srv.get('/system')
+    assert status == 200
+    assert b'"Version" : "1.10.1"' in body
+
+
+def test_plugin_listed(srv):
+    plugins = srv.get_json('/plugins')
+    assert 'python' in plugins
+
+
+def test_no_plugin_error_lines(srv):
+    # None of the plugin's own messages is an error here.
+    errors = [m for m in harness.log_messages(srv.log_text(), 'E') if 'OPY' in m]
+    assert errors == []

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Seed samples of "Performance and concurrency": a multiprocessing pool
+offloads CPU-bound work from the plugin's interpreter (scripts/
+multiprocessing_pool.py, with a shorter computation), and pool workers call
+the REST API with GenerateRestApiAuthorizationToken()
+(scripts/multiprocessing_token.py)."""
+
+import concurrent.futures
+import json
+import re
+import time
+
+import pytest
+
+import dicomgen
+
+# 250 x 30000 square roots: about one second here (the documentation uses
+# 1000, about four seconds).
+OUTER_LOOPS = 250
+
+
+@pytest.fixture(scope='module')
+def pool_srv(orthanc_factory):
+    return orthanc_factory(orthanc_factory.script('multiprocessing_pool.py'),
+                           subst={'OUTER_LOOPS': OUTER_LOOPS})
+
+
+def computation(srv):
+    t0 = time.monotonic()
+    status, _, body = srv.get('/computation', timeout=120)
+    elapsed = time.monotonic() - t0
+    assert status == 200, body
+    assert re.fullmatch(rb'computation done in \d+\.\d{3} seconds\n', body), body
+    return elapsed
+
+
+def test_pool_runs_concurrent_calls_in_parallel(pool_srv):
+    computation(pool_srv)  # warm-up: the pool processes are ready
+    single = min(computation(pool_srv) for _ in range(2))
+    with concurrent.futures.ThreadPoolExecutor(3) as ex:
+        t0 = time.monotonic()
+        durations = list(ex.map(lambda _: computation(pool_srv), range(3)))
+        total = time.monotonic() - t0
+    assert total < 2.4 * single, ('3 concurrent calls took %.2f s, one call %.2f s (%s)'
+                                  % (total, single, ['%.2f' % d for d in durations]))
+
+
+@pytest.fixture(scope='module')
+def token_srv(orthanc_factory):
+    srv = orthanc_factory(orthanc_factory.script('multiprocessing_token.py'))
+    srv.instance = srv.upload(dicomgen.make_instance(patient_id='TOKEN-1'))['ID']
+    return srv
+
+
+def test_pool_worker_calls_rest_api_with_token(token_srv):
+    status, _, body = token_srv.get('/computation', timeout=120)
+    assert status == 200, body
+    assert json.loads(body) == token_srv.get_json('/instances') == [token_srv.instance]
