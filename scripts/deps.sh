@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install (from Debian's packages) everything the build and the tests need.
+# Packages already installed are skipped, so a second run is fast.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+
+PACKAGES=(
+  cmake gcc make pkg-config python3-dev
+  orthanc orthanc-dev orthanc-python
+  dcmtk
+  python3-pydicom python3-pytest python3-pytest-xdist
+  python3-clang-14 python3-requests python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=(sudo)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# The orthanc package's postinst may try to start its system service. Keep
+# services from starting while we install (standard policy-rc.d mechanism),
+# but only if no policy is already in place.
+POLICY=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null
+  "${SUDO[@]}" chmod 755 "$POLICY"
+  created_policy=1
+fi
+cleanup() {
+  if [ "$created_policy" -eq 1 ]; then
+    "${SUDO[@]}" rm -f "$POLICY"
+  fi
+}
+trap cleanup EXIT
+
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
