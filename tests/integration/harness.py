@@ -98,10 +98,12 @@ class Orthanc:
     subst        extra @KEY@ values for the script; HTTP_PORT, DICOM_PORT and
                  WORKDIR are always available
     plugins      the "Plugins" list (default: [plugin])
+    script_key   False: write the script but configure no "PythonScript"
+                 (the test configures the "Python" section itself)
     """
 
     def __init__(self, workdir, plugin=None, script=None, script_name=None,
-                 config=None, subst=None, plugins=None):
+                 config=None, subst=None, plugins=None, script_key=True):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.plugin = str(plugin or plugin_path())
@@ -113,6 +115,7 @@ class Orthanc:
         self.overrides = dict(config or {})
         self.extra_subst = dict(subst or {})
         self.plugins = list(plugins) if plugins is not None else [self.plugin]
+        self.script_key = script_key
         self.log_path = self.workdir / 'orthanc.log'
         self.config_path = self.workdir / 'orthanc.json'
         self.proc = None
@@ -163,7 +166,7 @@ class Orthanc:
             'AuthenticationEnabled': False,
             'Plugins': self.plugins,
         }
-        if self._script is not None:
+        if self._script is not None and self.script_key:
             cfg['PythonScript'] = str(self.script_path)
         cfg.update(self.overrides)
         return cfg
@@ -375,6 +378,17 @@ class Orthanc:
         return json.loads(body)
 
 
+# Orthanc 1.10.1 log lines: "I1125 21:11:16.993768 PluginsManager.cpp:161] msg";
+# info lines of plugins carry a category: "] (plugins) msg".
+_PREFIX = r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] (?:\([a-z]+\) )?'
+
+
+def line(message, level='[IWE]'):
+    """Regex (for wait_log/count_log) of a whole log line at level ('I',
+    'W', 'E'; default any) whose message is the regex message."""
+    return (_PREFIX % level) + message + r'\s*$'
+
+
 def log_messages(text, level):
     """Messages of the Orthanc log lines at level 'I', 'W' or 'E'."""
-    return re.findall(r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] ?(.*)$' % level, text, re.MULTILINE)
+    return re.findall((_PREFIX % level) + r'(.*)$', text, re.MULTILINE)

@@ -5,11 +5,14 @@ import time
 
 import pytest
 
+import harness
+
 
 @pytest.fixture(scope='module')
 def srv(orthanc_factory):
     # The script is configured through Python.Path only (no PythonScript key).
-    srv = orthanc_factory(orthanc_factory.script('memory.py'), start=False)
+    srv = orthanc_factory(orthanc_factory.script('memory.py'), start=False,
+                          script_key=False)
     srv.overrides['Python'] = {'Path': str(srv.script_path), 'DisplayMemoryUsage': True,
                                'Verbose': False}
     return srv.start()
@@ -17,7 +20,7 @@ def srv(orthanc_factory):
 
 def test_python_path_key(srv):
     assert 'PythonScript' not in srv.config()
-    srv.wait_log(r'\] memory-usage script loaded\s*$')
+    srv.wait_log(harness.line(r'memory-usage script loaded'))
     srv.wait_log(r'OPY0008[^\n]*Using Python script "memory.py" from directory: ')
 
 

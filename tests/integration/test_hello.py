@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Seed sample "Usage": print('Hello world!') reaches the Orthanc log."""
 
-import re
-
 import pytest
 
 import harness
@@ -14,7 +12,7 @@ def srv(orthanc_factory):
 
 
 def test_hello_world_printed(srv):
-    srv.wait_log(r'^I.*\] Hello world!\s*$')
+    srv.wait_log(harness.line(r'Hello world!', 'I'))
 
 
 def test_using_script_line(srv):

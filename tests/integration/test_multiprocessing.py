@@ -14,9 +14,9 @@ import pytest
 
 import dicomgen
 
-# 250 x 30000 square roots: about one second here (the documentation uses
+# 700 x 30000 square roots: about one second here (the documentation uses
 # 1000, about four seconds).
-OUTER_LOOPS = 250
+OUTER_LOOPS = 700
 
 
 @pytest.fixture(scope='module')
@@ -35,14 +35,22 @@ def computation(srv):
 
 
 def test_pool_runs_concurrent_calls_in_parallel(pool_srv):
+    # Run serially, three calls would take 3x one call.  The machine has two
+    # cores and another test module may run beside this one, so the
+    # measurement is tried up to three times.
     computation(pool_srv)  # warm-up: the pool processes are ready
-    single = min(computation(pool_srv) for _ in range(2))
-    with concurrent.futures.ThreadPoolExecutor(3) as ex:
-        t0 = time.monotonic()
-        durations = list(ex.map(lambda _: computation(pool_srv), range(3)))
-        total = time.monotonic() - t0
-    assert total < 2.4 * single, ('3 concurrent calls took %.2f s, one call %.2f s (%s)'
-                                  % (total, single, ['%.2f' % d for d in durations]))
+    tries = []
+    for _ in range(3):
+        single = min(computation(pool_srv) for _ in range(2))
+        with concurrent.futures.ThreadPoolExecutor(3) as ex:
+            t0 = time.monotonic()
+            durations = list(ex.map(lambda _: computation(pool_srv), range(3)))
+            total = time.monotonic() - t0
+        tries.append('3 concurrent calls %.2f s, one call %.2f s (ratio %.2f; %s)'
+                     % (total, single, total / single, ' '.join('%.2f' % d for d in durations)))
+        if total < 2.4 * single:
+            return
+    raise AssertionError('no parallelism: ' + '; '.join(tries))
 
 
 @pytest.fixture(scope='module')

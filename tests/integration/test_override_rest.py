@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 import dicomgen
+import harness
 
 
 @pytest.fixture(scope='module')
@@ -21,7 +22,7 @@ def test_post_instances_answered_by_script(srv):
                                headers={'Content-Type': 'application/dicom'})
     assert status == 200
     assert json.loads(body) == {'MyAnswer': 'Instance Ignored'}
-    srv.wait_log(r'^W.*\] I have received an instance\s*$', since=mark)
+    srv.wait_log(harness.line(r'I have received an instance', 'W'), since=mark)
     # ignored indeed: nothing stored
     status, _, body = srv.get('/statistics')
     assert json.loads(body)['CountInstances'] == 0
@@ -51,7 +52,7 @@ def test_my_dicom_web_without_dicomweb_plugin(srv):
     # details carry the exception.
     mark = srv.log_mark()
     status, _, body = srv.get('/my-dicom-web/studies/1.2.3/metadata')
-    srv.wait_log(r'^W.*\] My DICOMWEB /studies/../metadata\s*$', since=mark)
+    srv.wait_log(harness.line(r'My DICOMWEB /studies/../metadata', 'W'), since=mark)
     assert status == 404, body
     err = json.loads(body)
     assert 'Unknown resource' in err.get('Details', ''), err

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+import harness
+
 
 @pytest.fixture(scope='module')
 def srv(orthanc_factory):
@@ -14,8 +16,8 @@ def srv(orthanc_factory):
 
 
 def test_hello_runs_periodically(srv):
-    srv.wait_log(r'^W.*\] Starting the scheduler\s*$', timeout=10)
-    srv.wait_log(r'^W.*\] In Hello\(\)\s*$', count=3, timeout=10)
+    srv.wait_log(harness.line(r'Starting the scheduler', 'W'), timeout=10)
+    srv.wait_log(harness.line(r'In Hello\(\)', 'W'), count=3, timeout=10)
     # the server keeps answering meanwhile
     assert srv.get('/system')[0] == 200
 
@@ -26,4 +28,4 @@ def test_stop_is_prompt(srv):
     elapsed = time.monotonic() - t0
     assert rc == 0
     assert elapsed < 15
-    assert srv.count_log(r'^W.*\] Stopping the scheduler\s*$') == 1
+    assert srv.count_log(harness.line(r'Stopping the scheduler', 'W')) == 1

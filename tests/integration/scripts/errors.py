@@ -11,7 +11,7 @@ def Raise(output, uri, **request):
 
 
 def RaiseOrthanc(output, uri, **request):
-    raise orthanc.OrthancException(orthanc.ErrorCode.UNKNOWN_RESOURCE, 'x')
+    raise orthanc.OrthancException(orthanc.ErrorCode.UNKNOWN_RESOURCE, 'x-resource-gone')
 
 
 def Silent(output, uri, **request):
