@@ -120,6 +120,7 @@ class Orthanc:
         self.config_path = self.workdir / 'orthanc.json'
         self.proc = None
         self.returncode = None
+        self.leftovers = []
         self.http_port = None
         self.dicom_port = None
         self._choose_ports()
@@ -270,10 +271,27 @@ class Orthanc:
         rc = self.proc.wait(10)
         self._closed(rc)
 
+    def _group_members(self):
+        """PIDs of the processes still in the server's process group."""
+        members = []
+        for entry in Path('/proc').iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / 'stat').read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(')') + 2:].split()
+            if len(fields) > 2 and int(fields[2]) == self.proc.pid and fields[0] != 'Z':
+                members.append(int(entry.name))
+        return members
+
     def _closed(self, rc):
         self.returncode = rc
         # Whatever the server left in its own process group (for instance the
-        # children of a multiprocessing pool of the plugin script) goes too.
+        # children of a multiprocessing pool of the plugin script) is noted
+        # in self.leftovers, then killed.
+        self.leftovers = self._group_members()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

@@ -35,3 +35,17 @@ def test_memory_usage_off_by_default(orthanc_factory):
     other.wait_log(r'Hello world!')
     time.sleep(2.5)
     assert other.count_log(r'OPY0012') == 0
+
+
+VERBOSE_IMPORT = r"^import '[\w.]+' #"
+
+
+def test_verbose_off(srv):
+    assert srv.count_log(VERBOSE_IMPORT) == 0
+
+
+def test_python_verbose_legacy_key(orthanc_factory):
+    # The documentation's spelling: top-level "PythonVerbose" with "PythonScript".
+    other = orthanc_factory(orthanc_factory.script('hello.py'), config={'PythonVerbose': True})
+    other.wait_log(r'Hello world!')
+    assert other.count_log(VERBOSE_IMPORT) > 0

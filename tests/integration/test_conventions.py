@@ -2,6 +2,7 @@
 """Call conventions of the orthanc module (scripts/conventions.py), compared
 with the official 4.0 plugin's where the project keeps them."""
 
+import hashlib
 import io
 import json
 import re
@@ -77,6 +78,72 @@ def test_fifty_routes(srv):
         status, _, body = srv.get('/conv/many/%d' % i)
         assert (status, body) == (200, b'many-%d' % i)
     assert srv.get('/conv/many/50')[0] == 404
+
+
+def test_large_binary_body(srv):
+    payload = bytes(range(256)) * (3 * 4096)  # 3 MiB, every byte value
+    e = echo(srv, 'POST', '/conv/digest', body=payload)
+    assert e == {'type': 'bytes', 'length': len(payload),
+                 'sha256': hashlib.sha256(payload).hexdigest()}
+
+
+def test_non_ascii_uri_and_arguments(srv):
+    # Orthanc decodes the path before matching routes, but hands the GET
+    # arguments over as they were sent (the official plugin shows the same).
+    e = echo(srv, 'GET', '/conv/echo/%C3%A9t%C3%A9/x?name=%C3%A9l%C3%A8ve&a+b=c+d')
+    assert e['groups'] == ['\u00e9t\u00e9', 'x']
+    assert e['uri'] == '/conv/echo/\u00e9t\u00e9/x'
+    assert e['get'] == {'name': '%C3%A9l%C3%A8ve', 'a+b': 'c+d'}
+
+
+def test_binary_answer(srv):
+    status, headers, body = srv.get('/conv/answer-bytes')
+    assert (status, body) == (200, bytes(range(256)))
+    assert headers['content-type'] == 'application/octet-stream'
+
+
+@pytest.mark.parametrize('form,code,body', [('one', 403, b''), ('two', 400, b'status-two'),
+                                            ('three', 409, b'status-three')])
+def test_send_http_status_forms(srv, form, code, body):
+    # SendHttpStatus(status), (status, body) and the 4.0 form (status, body, size).
+    # (Orthanc 1.10.1 refuses codes it does not know, e.g. 418.)
+    status, _, answer = srv.get('/conv/status/' + form)
+    assert (status, answer) == (code, body)
+
+
+@pytest.mark.parametrize('form,allow', [('not-allowed-none', None),
+                                        ('not-allowed-arg', 'GET,PUT')])
+def test_send_method_not_allowed_forms(srv, form, allow):
+    status, headers, _ = srv.get('/conv/status/' + form)
+    assert status == 405
+    if allow:
+        assert headers.get('allow') == allow
+
+
+def test_unauthorized_redirect_header(srv):
+    status, headers, _ = srv.get('/conv/status/unauthorized')
+    assert status == 401
+    assert 'realm-x' in headers.get('www-authenticate', '')
+    status, headers, _ = srv.get('/conv/status/redirect')  # not followed
+    assert status == 301
+    assert headers.get('location') == '/conv/nogroups'
+    status, headers, body = srv.get('/conv/status/header')
+    assert (status, body) == (200, b'with-header')
+    assert headers.get('x-conv') == 'header-value'
+
+
+# ------------------------------------------------------------ change callbacks
+
+def test_change_callback_arguments_and_thread(srv):
+    changes = srv.get_json('/conv/changes')
+    started = [c for c in changes if c['args'][0] == 10]
+    assert len(started) == 1, changes
+    assert started[0]['args'] == [10, 4, '']
+    assert started[0]['types'] == ['int', 'int', 'str']
+    new = [c for c in changes if c['args'][0] == 3]
+    assert [c['args'] for c in new] == [[3, 3, srv.instance]], changes
+    assert all(not c['main'] for c in changes)
+    assert len({c['thread'] for c in changes}) == 1, 'change callbacks ran on several threads'
 
 
 # ------------------------------------------------------------ calls into Orthanc

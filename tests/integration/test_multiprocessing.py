@@ -64,3 +64,10 @@ def test_pool_worker_calls_rest_api_with_token(token_srv):
     status, _, body = token_srv.get('/computation', timeout=120)
     assert status == 200, body
     assert json.loads(body) == token_srv.get_json('/instances') == [token_srv.instance]
+
+
+@pytest.mark.parametrize('which', ['pool_srv', 'token_srv'])
+def test_stop_leaves_no_pool_process(request, which):
+    srv = request.getfixturevalue(which)
+    assert srv.stop(timeout=20) == 0
+    assert srv.leftovers == [], 'processes left running after Orthanc exited: %s' % srv.leftovers

@@ -178,6 +178,59 @@ def Enums(output, uri, **request):
     output.AnswerBuffer(json.dumps(result), 'application/json')
 
 
+def Digest(output, uri, **request):
+    import hashlib
+    body = request.get('body', b'')
+    output.AnswerBuffer(json.dumps({'type': type(body).__name__, 'length': len(body),
+                                    'sha256': hashlib.sha256(body).hexdigest()}),
+                        'application/json')
+
+
+def AnswerBytes(output, uri, **request):
+    output.AnswerBuffer(bytes(range(256)), 'application/octet-stream')
+
+
+def Status(output, uri, **request):
+    form = request['groups'][0]
+    if form == 'one':
+        output.SendHttpStatus(403)
+    elif form == 'two':
+        output.SendHttpStatus(400, 'status-two')
+    elif form == 'three':
+        output.SendHttpStatus(409, 'status-three', 12)
+    elif form == 'not-allowed-none':
+        output.SendMethodNotAllowed()
+    elif form == 'not-allowed-arg':
+        output.SendMethodNotAllowed('GET,PUT')
+    elif form == 'unauthorized':
+        output.SendUnauthorized('realm-x')
+    elif form == 'redirect':
+        output.Redirect('/conv/nogroups')
+    elif form == 'header':
+        output.SetHttpHeader('X-Conv', 'header-value')
+        output.AnswerBuffer('with-header', 'text/plain')
+
+
+CHANGES = []
+
+
+def OnChange(changeType, level, resource):
+    t = threading.current_thread()
+    CHANGES.append({'args': [changeType, level, resource],
+                    'types': [type(changeType).__name__, type(level).__name__,
+                              type(resource).__name__],
+                    'thread': t.ident, 'main': t is threading.main_thread()})
+
+
+def Changes(output, uri, **request):
+    output.AnswerBuffer(json.dumps(CHANGES), 'application/json')
+
+
+orthanc.RegisterOnChangeCallback(OnChange)
+orthanc.RegisterRestCallback('/conv/changes', Changes)
+orthanc.RegisterRestCallback('/conv/digest', Digest)
+orthanc.RegisterRestCallback('/conv/answer-bytes', AnswerBytes)
+orthanc.RegisterRestCallback('/conv/status/(.*)', Status)
 orthanc.RegisterRestCallback('/conv/echo/([^/]*)/([^/]*)', Echo)
 orthanc.RegisterRestCallback('/conv/nogroups', Echo)
 for i in range(50):
