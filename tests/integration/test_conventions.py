@@ -96,6 +96,12 @@ def test_non_ascii_uri_and_arguments(srv):
     assert e['get'] == {'name': '%C3%A9l%C3%A8ve', 'a+b': 'c+d'}
 
 
+def test_big_answer(srv):
+    status, _, body = srv.get('/conv/big-answer')
+    assert status == 200
+    assert body == bytes(range(256)) * (32 * 1024)  # 8 MiB
+
+
 def test_binary_answer(srv):
     status, headers, body = srv.get('/conv/answer-bytes')
     assert (status, body) == (200, bytes(range(256)))
@@ -262,6 +268,20 @@ def test_log_levels(srv):
         messages = harness.log_messages(text, level)
         for marker in markers:
             assert sum(marker in m for m in messages) == 1, (level, marker)
+
+
+def test_odd_prints(srv):
+    mark = srv.log_mark()
+    assert srv.get('/conv/odd-prints')[:3:2] == (200, b'printed')
+    srv.wait_log(harness.line('conv-two-writes-joined', 'I'), since=mark)
+    messages = harness.log_messages(srv.log_text(mark), 'I')
+    long = [m for m in messages if m.startswith('conv-long-marker ')]
+    assert len(long) == 1 and long[0].rstrip() == 'conv-long-marker ' + 'L' * 100000, \
+        'long line cut to %d characters' % (len(long[0]) if long else 0)
+    assert 'conv-multi-first' in [m.rstrip() for m in messages]
+    assert 'conv-multi-second' in [m.rstrip() for m in messages]
+    assert any('conv-nul-before' in m for m in messages)
+    assert srv.get('/system')[0] == 200
 
 
 # ------------------------------------------------------------ misuse

@@ -61,6 +61,40 @@ def test_rest_callback_answers_nothing(srv):
     srv.wait_log(r'OPY0011[^\n]*/errors/silent', since=mark)
 
 
+def test_exception_message_not_ascii(srv):
+    mark = srv.log_mark()
+    status, _, body = srv.get('/errors/unicode')
+    assert status == 500, body
+    assert 'boom-\u00e9t\u00e9-\u2603' in details(body), body
+    srv.wait_log(r'RuntimeError: boom-\u00e9t\u00e9-\u2603', since=mark)
+
+
+def test_exception_that_cannot_be_printed(srv):
+    mark = srv.log_mark()
+    status, _, body = srv.get('/errors/unprintable')
+    assert status == 500, body
+    srv.wait_log(r'OPY0010[^\n]*/errors/unprintable', since=mark)
+    srv.wait_log(r'UnprintableError', since=mark)
+
+
+def test_system_exit_in_callback_does_not_stop_orthanc(srv):
+    mark = srv.log_mark()
+    status, _, body = srv.get('/errors/system-exit')
+    assert status == 500, body
+    srv.wait_log(r'OPY0010[^\n]*/errors/system-exit', since=mark)
+    srv.wait_log(r'SystemExit', since=mark)
+    assert srv.running
+    assert srv.get('/system')[0] == 200
+
+
+def test_callback_with_wrong_signature(srv):
+    mark = srv.log_mark()
+    status, _, body = srv.get('/errors/wrong-signature')
+    assert status == 500, body
+    assert 'TypeError' in details(body) or 'argument' in details(body), body
+    srv.wait_log(r'OPY0010[^\n]*/errors/wrong-signature', since=mark)
+
+
 def test_still_serving_after_errors(srv):
     for _ in range(3):
         assert srv.get('/errors/raise')[0] == 500

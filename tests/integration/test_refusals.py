@@ -62,6 +62,15 @@ def test_exception_at_import(orthanc_factory):
     assert_logged(srv, text, r'import_exception\.py", line 6, in compute')
 
 
+def test_sys_exit_at_import(orthanc_factory):
+    # SystemExit raised by the script is an import failure like any other: it
+    # must not end (or let continue) Orthanc on its own terms.
+    srv, text = refuse(orthanc_factory, script='import sys\nsys.exit(0)\n',
+                       script_name='exits.py')
+    assert_logged(srv, text, r'OPY0007')
+    assert_logged(srv, text, r'SystemExit')
+
+
 def test_python_already_initialised(orthanc_factory, plugin_library):
     if not os.path.isfile(harness.OFFICIAL_PLUGIN):
         pytest.skip('official plugin %s not installed (Debian package orthanc-python)'

@@ -121,6 +121,19 @@ def Log(output, uri, **request):
     output.AnswerBuffer('logged', 'text/plain')
 
 
+def BigAnswer(output, uri, **request):
+    output.AnswerBuffer(bytes(range(256)) * (32 * 1024), 'application/octet-stream')
+
+
+def OddPrints(output, uri, **request):
+    print('conv-long-marker ' + 'L' * 100000)
+    print('conv-multi-first\nconv-multi-second')
+    print('conv-nul-before\x00conv-nul-after')
+    sys.stdout.write('conv-two-writes-')
+    sys.stdout.write('joined\n')
+    output.AnswerBuffer('printed', 'text/plain')
+
+
 def TryRegister():
     try:
         orthanc.RegisterRestCallback('/conv/late', Echo)
@@ -228,6 +241,8 @@ def Changes(output, uri, **request):
 
 orthanc.RegisterOnChangeCallback(OnChange)
 orthanc.RegisterRestCallback('/conv/changes', Changes)
+orthanc.RegisterRestCallback('/conv/big-answer', BigAnswer)
+orthanc.RegisterRestCallback('/conv/odd-prints', OddPrints)
 orthanc.RegisterRestCallback('/conv/digest', Digest)
 orthanc.RegisterRestCallback('/conv/answer-bytes', AnswerBytes)
 orthanc.RegisterRestCallback('/conv/status/(.*)', Status)

@@ -18,6 +18,27 @@ def Silent(output, uri, **request):
     pass
 
 
+def RaiseUnicode(output, uri, **request):
+    raise RuntimeError('boom-\u00e9t\u00e9-\u2603')
+
+
+class UnprintableError(Exception):
+    def __str__(self):
+        raise ValueError('cannot print me')
+
+
+def RaiseUnprintable(output, uri, **request):
+    raise UnprintableError()
+
+
+def RaiseSystemExit(output, uri, **request):
+    raise SystemExit(3)
+
+
+def WrongSignature(output):
+    output.AnswerBuffer('never', 'text/plain')
+
+
 def Ok(output, uri, **request):
     output.AnswerBuffer('still-ok', 'text/plain')
 
@@ -39,5 +60,9 @@ orthanc.RegisterRestCallback('/errors/raise', Raise)
 orthanc.RegisterRestCallback('/errors/raise-orthanc', RaiseOrthanc)
 orthanc.RegisterRestCallback('/errors/silent', Silent)
 orthanc.RegisterRestCallback('/errors/ok', Ok)
+orthanc.RegisterRestCallback('/errors/unicode', RaiseUnicode)
+orthanc.RegisterRestCallback('/errors/unprintable', RaiseUnprintable)
+orthanc.RegisterRestCallback('/errors/system-exit', RaiseSystemExit)
+orthanc.RegisterRestCallback('/errors/wrong-signature', WrongSignature)
 orthanc.RegisterRestCallback('/errors/changes', Changes)
 orthanc.RegisterOnChangeCallback(OnChange)
