@@ -4,6 +4,7 @@ is sent to the modality "sample", here a dcmtk storescp on loopback."""
 
 import io
 import shutil
+import socket
 import subprocess
 import time
 
@@ -23,8 +24,15 @@ def storescp(tmp_path_factory):
     log = open(out / 'storescp.log', 'wb')
     proc = subprocess.Popen(['storescp', '-aet', 'SAMPLE', '-od', str(out), '-v', str(port)],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    time.sleep(0.3)
-    assert proc.poll() is None, (out / 'storescp.log').read_text()
+    deadline = time.monotonic() + 10
+    while True:  # wait until storescp accepts connections
+        assert proc.poll() is None, (out / 'storescp.log').read_text()
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, 'storescp does not listen on %d' % port
+            time.sleep(0.1)
     yield {'port': port, 'dir': out, 'proc': proc}
     proc.terminate()
     try:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import pydicom
@@ -141,7 +142,12 @@ def test_unauthorized_redirect_header(srv):
 # ------------------------------------------------------------ change callbacks
 
 def test_change_callback_arguments_and_thread(srv):
-    changes = srv.get_json('/conv/changes')
+    deadline = time.monotonic() + 10
+    while True:  # changes are delivered asynchronously
+        changes = srv.get_json('/conv/changes')
+        if any(c['args'][0] == 3 for c in changes) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     started = [c for c in changes if c['args'][0] == 10]
     assert len(started) == 1, changes
     assert started[0]['args'] == [10, 4, '']
