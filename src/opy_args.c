@@ -3,7 +3,10 @@
  * opy_args.c - argument parsing and conversions.
  */
 #include "opy_args.h"
+#include "opy_enums.h"
+#include "opy_handle.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int
@@ -125,4 +128,140 @@ opy_long_get(PyObject *obj, const char *what, long long min, long long max, long
     }
     *out = v;
     return 0;
+}
+
+int
+opy_ulonglong_get(PyObject *obj, const char *what, unsigned long long *out)
+{
+    unsigned long long v;
+
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be int, not %.100s", what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    v = PyLong_AsUnsignedLongLong(obj);
+    if (v == (unsigned long long) -1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_OverflowError, "%s out of range [0, 2**64 - 1]", what);
+        }
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int
+opy_double_get(PyObject *obj, const char *what, double *out)
+{
+    double v;
+
+    if (!PyFloat_Check(obj) && !PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be float, not %.100s", what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    v = PyFloat_AsDouble(obj);
+    if (v == -1.0 && PyErr_Occurred())
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int
+opy_arg_str(PyObject *obj, const char *what, int nullable, const char **out)
+{
+    if (obj == Py_None && nullable) {
+        *out = NULL;
+        return 0;
+    }
+    *out = opy_str_get(obj, what);
+    return *out == NULL ? -1 : 0;
+}
+
+int
+opy_enum_get(PyObject *obj, const char *what, const void *defp, long long *out)
+{
+    const OpyEnumDef *def = defp;
+    const OpyEnumValue *e;
+    long long v, all = 0;
+
+    if (opy_long_get(obj, what, INT32_MIN, INT32_MAX, &v) < 0)
+        return -1;
+    for (e = def->values; e->name != NULL; e++) {
+        if (e->value == v) {
+            *out = v;
+            return 0;
+        }
+        all |= e->value;
+    }
+    if (def->flags && (v & ~all) == 0 && v >= 0) {
+        *out = v;
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "%s: %lld is not a value of orthanc.%s", what, v, def->name);
+    return -1;
+}
+
+int
+opy_arg_object(PyObject *obj, const char *what, PyTypeObject *type, int nullable, void **out)
+{
+    if (obj == Py_None && nullable) {
+        *out = NULL;
+        return 0;
+    }
+    if (!PyObject_TypeCheck(obj, type)) {
+        PyErr_Format(PyExc_TypeError, "%s must be %s%s, not %.100s", what, type->tp_name,
+                     nullable ? " or None" : "", Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = opy_handle_get(obj);
+    return *out == NULL ? -1 : 0;
+}
+
+int
+opy_size_check(Py_ssize_t size, unsigned long long max, const char *what)
+{
+    if ((unsigned long long) size > max) {
+        PyErr_Format(PyExc_OverflowError, "%s is too large (%zd bytes, at most %llu)", what, size, max);
+        return -1;
+    }
+    return 0;
+}
+
+int
+opy_image_buffer_check(Py_ssize_t size, long long pitch, long long height, const char *what)
+{
+    if ((unsigned long long) size < (unsigned long long) pitch * (unsigned long long) height) {
+        PyErr_Format(PyExc_ValueError, "%s is too short: %zd bytes for pitch %lld x height %lld",
+                     what, size, pitch, height);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *
+opy_take_buffer(OrthancPluginMemoryBuffer *buf)
+{
+    PyObject *b = PyBytes_FromStringAndSize(buf->size ? buf->data : "", (Py_ssize_t) buf->size);
+
+    if (buf->data != NULL)
+        OrthancPluginFreeMemoryBuffer(opy_context, buf);
+    return b;
+}
+
+PyObject *
+opy_take_string(char *s)
+{
+    PyObject *r = PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
+
+    OrthancPluginFreeString(opy_context, s);
+    return r;
+}
+
+PyObject *
+opy_borrowed_string(const char *s)
+{
+    if (s == NULL)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
 }

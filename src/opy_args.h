@@ -39,4 +39,32 @@ const char *opy_str_get(PyObject *obj, const char *what);
 /* Integer conversions with range checks (OverflowError), -1 on error. */
 int opy_long_get(PyObject *obj, const char *what, long long min, long long max, long long *out);
 
+/* unsigned 64-bit integer, OverflowError when out of range. 0 or -1. */
+int opy_ulonglong_get(PyObject *obj, const char *what, unsigned long long *out);
+
+/* float (int accepted). 0 or -1. */
+int opy_double_get(PyObject *obj, const char *what, double *out);
+
+/* str argument, None allowed when nullable (then *out = NULL). 0 or -1. */
+int opy_arg_str(PyObject *obj, const char *what, int nullable, const char **out);
+
+/* A value of the enum `def` (any combination of its bits for flag enums);
+ * ValueError otherwise. 0 or -1. */
+int opy_enum_get(PyObject *obj, const char *what, const void *def, long long *out);
+
+/* An object of `type` (None when nullable), valid: *out = its SDK pointer. */
+int opy_arg_object(PyObject *obj, const char *what, PyTypeObject *type, int nullable, void **out);
+
+/* OverflowError when a buffer is larger than `max` bytes. 0 or -1. */
+int opy_size_check(Py_ssize_t size, unsigned long long max, const char *what);
+
+/* ValueError when an image buffer is shorter than pitch * height. 0 or -1. */
+int opy_image_buffer_check(Py_ssize_t size, long long pitch, long long height, const char *what);
+
+/* Results. Each returns a new reference or NULL with an exception set. */
+#include "opy_sdk.h"
+PyObject *opy_take_buffer(OrthancPluginMemoryBuffer *buffer);   /* frees the buffer */
+PyObject *opy_take_string(char *s);                             /* frees s */
+PyObject *opy_borrowed_string(const char *s);                   /* None for NULL */
+
 #endif /* OPY_ARGS_H */

@@ -190,7 +190,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;       /* Python is stopping */
     st = opy_state;
-    out = opy_handle_new(st->RestOutputType, output);
+    out = opy_handle_new(st->types[OPY_TYPE_RestOutput], output);
     if (out == NULL) {
         code = opy_error_report("REST callback (creating its RestOutput)", NULL);
         goto done;

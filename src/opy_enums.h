@@ -21,6 +21,7 @@ typedef struct {
     const char *name;           /* "ChangeType" */
     const char *doc;
     const OpyEnumValue *values; /* terminated by a NULL name */
+    int flags;                  /* a bit mask: any combination of the values */
 } OpyEnumDef;
 
 extern const OpyEnumDef opy_gen_enums[];   /* terminated by a NULL name */

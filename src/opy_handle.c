@@ -16,8 +16,28 @@ opy_handle_new(PyTypeObject *type, void *ptr)
     h->ptr = ptr;
     h->busy = 0;
     h->flags = 0;
+    h->owned = 0;
     h->url = NULL;
     return (PyObject *) h;
+}
+
+PyObject *
+opy_handle_new_owned(PyTypeObject *type, void *ptr)
+{
+    PyObject *h = opy_handle_new(type, ptr);
+
+    if (h != NULL)
+        ((OpyHandleObject *) h)->owned = 1;
+    return h;
+}
+
+PyObject *
+opy_handle_repr(PyObject *self)
+{
+    OpyHandleObject *h = (OpyHandleObject *) self;
+
+    return PyUnicode_FromFormat("<%s %s>", Py_TYPE(self)->tp_name,
+                                h->ptr == NULL ? "(expired)" : h->owned ? "(owned)" : "(borrowed)");
 }
 
 void *

@@ -22,11 +22,15 @@ typedef struct {
     void *ptr;              /* SDK object, NULL once invalid */
     int busy;               /* SDK calls in flight (GIL released) */
     unsigned flags;         /* per type, e.g. OPY_OUTPUT_ANSWERED */
+    int owned;              /* 1: tp_dealloc frees the SDK object */
     const char *url;        /* RestOutput: route being answered (borrowed) */
 } OpyHandleObject;
 
 /* Returns a new reference, or NULL with an exception set. */
 PyObject *opy_handle_new(PyTypeObject *type, void *ptr);
+
+/* Same for an object that Python owns: freed by the type's dealloc. */
+PyObject *opy_handle_new_owned(PyTypeObject *type, void *ptr);
 
 /* Returns the pointer, or NULL with ValueError set when invalid. */
 void *opy_handle_get(PyObject *self);
@@ -36,5 +40,6 @@ void opy_handle_invalidate(PyObject *self);
 
 /* Type slots shared by all handle types. */
 void opy_handle_dealloc(PyObject *self);
+PyObject *opy_handle_repr(PyObject *self);
 
 #endif /* OPY_HANDLE_H */

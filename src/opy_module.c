@@ -8,11 +8,9 @@
 #include "opy_module.h"
 #include "opy_cb_changes.h"
 #include "opy_cb_rest.h"
-#include "opy_core_api.h"
 #include "opy_enums.h"
 #include "opy_error.h"
 #include "opy_log.h"
-#include "opy_restoutput.h"
 
 OpyModuleState *opy_state;
 PyObject *opy_module;
@@ -69,9 +67,9 @@ module_exec(PyObject *module)
     if (state_init(st) < 0 ||
         opy_error_module_init(module) < 0 ||
         opy_log_module_init(module) < 0 ||
-        opy_restoutput_module_init(module) < 0 ||
+        opy_gen_types_init(module, st->types) < 0 ||
+        PyModule_AddFunctions(module, opy_gen_functions) < 0 ||
         opy_enums_module_init(module) < 0 ||
-        opy_core_api_init(module) < 0 ||
         opy_cb_rest_init(module) < 0 ||
         opy_cb_changes_init(module) < 0)
         return -1;
@@ -89,7 +87,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
         return 0;
     Py_VISIT(st->OrthancException);
     Py_VISIT(st->LogStreamType);
-    Py_VISIT(st->RestOutputType);
+    for (i = 0; i < OPY_TYPE_COUNT; i++)
+        Py_VISIT(st->types[i]);
     for (i = 1; i <= 4; i++)
         Py_VISIT(st->str_method[i]);
     Py_VISIT(st->kwnames_get);
@@ -112,7 +111,8 @@ module_clear(PyObject *module)
         opy_state = NULL;
     Py_CLEAR(st->OrthancException);
     Py_CLEAR(st->LogStreamType);
-    Py_CLEAR(st->RestOutputType);
+    for (i = 0; i < OPY_TYPE_COUNT; i++)
+        Py_CLEAR(st->types[i]);
     for (i = 1; i <= 4; i++)
         Py_CLEAR(st->str_method[i]);
     Py_CLEAR(st->kwnames_get);

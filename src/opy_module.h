@@ -6,12 +6,13 @@
 #define OPY_MODULE_H
 
 #include "opy_python.h"
+#include "opy_gen.h"
 
 typedef struct {
     /* types and exception */
     PyObject *OrthancException;
     PyTypeObject *LogStreamType;
-    PyTypeObject *RestOutputType;
+    PyTypeObject *types[OPY_TYPE_COUNT];    /* generated object types */
 
     /* interned strings and kwnames for the REST call convention */
     PyObject *str_method[5];        /* "GET", "POST", "PUT", "DELETE" (1..4) */

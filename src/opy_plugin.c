@@ -23,7 +23,6 @@
 #define OPY_VERSION "0.1.0"
 #endif
 
-OrthancPluginContext *opy_context;
 static int started;
 
 /* Returns the malloc'ed absolute path of a usable script, or NULL after
@@ -68,7 +67,8 @@ OrthancPluginInitialize(OrthancPluginContext *context)
     char *json, *script = NULL;
     int rc = -1;
 
-    opy_context = context;
+    opy_sdk_init(context);
+    context = opy_context;
     if (!OrthancPluginCheckVersion(context)) {
         opy_log(OPY_LOG_ERROR, "OPY0023 this Orthanc (%s) is older than the SDK of the Python plugin "
                 "(%d.%d.%d)", context->orthancVersion, ORTHANC_PLUGINS_MINIMAL_MAJOR_NUMBER,

@@ -294,7 +294,7 @@ class Gen:
         if plan["out_buffer"]:
             w("    OrthancPluginMemoryBuffer target = { NULL, 0 };")
         rk = plan["ret_kind"]
-        ctype = {"void": None, "error": "OrthancPluginErrorCode", "owned_str": "char *",
+        ctype = {"void": None, "error": None, "owned_str": "char *",
                  "borrowed_str": "const char *", "int": plan["ret"], "enum": plan["ret"],
                  "object": "OrthancPlugin%s *" % plan.get("ret_object")}[rk]
         if ctype:
@@ -332,8 +332,8 @@ class Gen:
                 w("    if (opy_double_get(a[%d], %s, &v_%s) < 0)" % (i, cn, n))
                 w("        goto done;")
             elif k == "enum":
-                w("    if (opy_enum_get(a[%d], %s, &opy_gen_enums[%d], &v_%s) < 0)"
-                  % (i, cn, self.enum_index[a["enum"]], n))
+                w("    if (opy_enum_get(a[%d], %s, &opy_gen_enums[OPY_ENUM_%s], &v_%s) < 0)"
+                  % (i, cn, a["enum"], n))
                 w("        goto done;")
             elif k == "object":
                 w("    if (opy_arg_object(a[%d], %s, opy_state->types[OPY_TYPE_%s], %d, &v_%s) < 0)"
@@ -456,6 +456,10 @@ class Gen:
         for o in self.objects:
             out.append("    OPY_TYPE_%s,\n" % o)
         out.append("    OPY_TYPE_COUNT\n};\n\n")
+        out.append("/* Indexes in opy_gen_enums[]. */\nenum {\n")
+        for e in self.model["enums"]:
+            out.append("    OPY_ENUM_%s,\n" % e["py_name"])
+        out.append("    OPY_ENUM_COUNT\n};\n\n")
         out.append("/* Creates every object type of the module into types[]. 0 or -1. */\n")
         out.append("int opy_gen_types_init(PyObject *module, PyTypeObject **types);\n\n")
         out.append("extern PyMethodDef opy_gen_functions[];\n\n")

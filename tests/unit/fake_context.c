@@ -60,7 +60,7 @@ void
 fake_reset(void)
 {
     memset(&fake, 0, sizeof fake);
-    opy_context = &context;
+    opy_sdk_init(&context);         /* the plugin's proxy around the fake */
 }
 
 int

@@ -24,7 +24,7 @@ typedef struct {
 
 extern FakeContext fake;
 
-/* Installs the fake context as opy_context and clears the records. */
+/* Installs the fake context (behind the plugin's proxy) and clears the records. */
 void fake_reset(void);
 
 /* Number of recorded calls of `service`. */

@@ -150,7 +150,7 @@ TEST_IMPL(error_raise_shape)
 
 TEST_IMPL(restoutput_answer_and_errors)
 {
-    PyObject *out = opy_handle_new(opy_state->RestOutputType, (void *) 0x1);
+    PyObject *out = opy_handle_new(opy_state->types[OPY_TYPE_RestOutput], (void *) 0x1);
     PyObject *r, *name = PyUnicode_FromString("out");
     PyObject *pair[2] = {name, out};
 
@@ -189,7 +189,7 @@ TEST_IMPL(restoutput_answer_and_errors)
 
 TEST_IMPL(restoutput_invalidated)
 {
-    PyObject *out = opy_handle_new(opy_state->RestOutputType, (void *) 0x1);
+    PyObject *out = opy_handle_new(opy_state->types[OPY_TYPE_RestOutput], (void *) 0x1);
     PyObject *r, *name = PyUnicode_FromString("out");
     PyObject *pair[2] = {name, out};
 
