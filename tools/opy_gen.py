@@ -179,6 +179,12 @@ class Gen:
         for f in self.model["functions"]:
             name = f["name"]
             cb = [p["name"] for p in f["params"] if self.is_callback(p["type"])]
+            if name in ov.get("memory_custom", {}):
+                counts["memory"] += 1
+                c = ov["memory_custom"][name]
+                self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
+                self.add_custom(c["python"])
+                continue
             if name in ov["memory_helpers"]:
                 counts["memory"] += 1
                 self.coverage.append((f["c_name"], "skipped", "", ov["memory_helpers"][name]))
@@ -637,7 +643,8 @@ class Gen:
     def emit_coverage(self, outdir, counts):
         total = len(self.model["functions"])
         wrapped = counts["mechanical"]
-        custom = sum(1 for c in self.coverage if c[1] == "hand-written")
+        custom = sum(1 for c in self.coverage if c[1] == "hand-written"
+                     and c[0][len("OrthancPlugin"):] not in self.ov.get("memory_custom", {}))
         lines = ["Orthanc SDK %s (sha256 %s): %d functions" % (self.model["sdk_version"],
                                                                self.model["sha256"], total),
                  "mechanical (generated): %d, hand-written: %d, callback registrations: %d, "

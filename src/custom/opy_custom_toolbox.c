@@ -82,3 +82,23 @@ opy_custom_FindQuery_GetFindQueryTagElement(PyObject *self, PyObject *const *arg
 {
     return query_tag("GetFindQueryTagElement", 0, self, args, nargs, kwnames);
 }
+
+const char opy_custom_CreateMemoryBuffer_doc[] =
+    "CreateMemoryBuffer($module, /, size)\n--\n\n"
+    "Return size zero bytes (kept for compatibility with the official plugin, whose\n"
+    "version returned uninitialised memory).\n\n"
+    "Parameters:\n  size (int): the number of bytes\n\nReturns:\n  bytes: size zero bytes";
+
+PyObject *
+opy_custom_CreateMemoryBuffer(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"size"};
+    PyObject *a[1];
+    long long size;
+
+    (void) self;
+    if (opy_args_parse("CreateMemoryBuffer", args, nargs, kwnames, names, 1, 1, a) < 0 ||
+        opy_long_get(a[0], "size", 0, UINT32_MAX, &size) < 0)
+        return NULL;
+    return PyObject_CallFunction((PyObject *) &PyBytes_Type, "L", size);
+}
