@@ -11,10 +11,12 @@
 #include "opy_interp.h"
 #include "opy_log.h"
 #include "opy_gil.h"
+#include "opy_gen.h"
 #include "opy_sdk.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,9 +111,27 @@ done:
     return rc;
 }
 
+/* For the tests: when OPY_CALL_COUNTS names a file, append to it how many
+ * times each public callable of the module ran ("name count" lines), so
+ * that the test suite can tell which wrappers it never exercised. */
+static void
+dump_call_counts(void)
+{
+    const char *path = getenv("OPY_CALL_COUNTS");
+    FILE *f;
+    unsigned i;
+
+    if (path == NULL || *path == '\0' || (f = fopen(path, "a")) == NULL)
+        return;
+    for (i = 0; i < opy_gen_call_count; i++)
+        fprintf(f, "%s %lu\n", opy_gen_call_names[i], opy_gen_calls[i]);
+    fclose(f);
+}
+
 ORTHANC_PLUGINS_API void
 OrthancPluginFinalize(void)
 {
+    dump_call_counts();
     if (started) {
         opy_interp_stop();
         started = 0;

@@ -75,6 +75,7 @@ class Gen:
         self.functions = []     # mechanical plans, module level
         self.methods = {o: [] for o in self.objects}
         self.custom_entries = []  # (class or None, python name, c symbol)
+        self.call_names = []      # public callables, index = slot in opy_gen_calls[]
 
     # ------------------------------------------------------------ types
 
@@ -263,8 +264,15 @@ class Gen:
             lines += ["", "Deprecated in the Orthanc SDK."]
         return "\n".join(lines)
 
+    def call_index(self, pyname):
+        """Index of a public callable in opy_gen_calls[] (call counts for the tests)."""
+        if pyname not in self.call_names:
+            self.call_names.append(pyname)
+        return self.call_names.index(pyname)
+
     def emit_wrapper(self, plan, cls):
         fn = "gen_%s%s" % (cls + "_" if cls else "", plan["name"])
+        index = self.call_index((cls + "." if cls else "") + plan["name"])
         out = []
         w = out.append
         nargs = len(plan["args"])
@@ -307,6 +315,7 @@ class Gen:
             w("    %s r;" % ctype)
         w("    OrthancPluginErrorCode code;")
         w("")
+        w("    opy_gen_calls[%d]++;" % index)
         w("    if (opy_args_parse(%s, args, nargs, kwnames, kwlist, %d, %d, a) < 0)"
           % (c_string(plan["name"]), nargs, nargs))
         w("        return NULL;")
@@ -441,6 +450,15 @@ class Gen:
         w("")
         return fn, "\n".join(out)
 
+    def custom_trampoline(self, cls, name, sym):
+        """A counting entry point in front of a hand-written wrapper."""
+        index = self.call_index((cls + "." if cls else "") + name)
+        fn = "count_" + sym
+        code = ("static PyObject *\n%s(PyObject *self, PyObject *const *args, Py_ssize_t nargs, "
+                "PyObject *kwnames)\n{\n    opy_gen_calls[%d]++;\n"
+                "    return %s(self, args, nargs, kwnames);\n}\n\n" % (fn, index, sym))
+        return fn, code
+
     def method_def(self, pyname, fn, doc_expr):
         return "    {%s, (PyCFunction) (void (*)(void)) %s, METH_FASTCALL | METH_KEYWORDS, %s}," % (
             c_string(pyname), fn, doc_expr)
@@ -469,6 +487,10 @@ class Gen:
         out.append("/* Creates every object type of the module into types[]. 0 or -1. */\n")
         out.append("int opy_gen_types_init(PyObject *module, PyTypeObject **types);\n\n")
         out.append("extern PyMethodDef opy_gen_functions[];\n\n")
+        out.append("/* Calls of each public callable, for the tests (OPY_CALL_COUNTS). */\n")
+        out.append("extern unsigned long opy_gen_calls[];\n")
+        out.append("extern const char *const opy_gen_call_names[];\n")
+        out.append("extern const unsigned opy_gen_call_count;\n\n")
         out.append("/* Hand-written wrappers (src/custom/, src/opy_restoutput.c). */\n")
         for cls, name, sym in self.custom_entries:
             out.append("PyObject *%s(PyObject *self, PyObject *const *args, Py_ssize_t nargs, "
@@ -493,7 +515,9 @@ class Gen:
             defs.append(self.method_def(plan["name"], fn, c_string(self.docstring(plan, "$module"))))
         for cls, name, sym in self.custom_entries:
             if cls is None:
-                defs.append(self.method_def(name, sym, sym + "_doc"))
+                fn, code = self.custom_trampoline(cls, name, sym)
+                out.append(code)
+                defs.append(self.method_def(name, fn, sym + "_doc"))
         out.append("PyMethodDef opy_gen_functions[] = {\n%s\n    {NULL, NULL, 0, NULL}\n};\n" % "\n".join(defs))
         self.write(os.path.join(outdir, "opy_gen_functions.c"), "".join(out))
 
@@ -506,7 +530,9 @@ class Gen:
             defs.append(self.method_def(plan["name"], fn, c_string(self.docstring(plan, "$self"))))
         for c, name, sym in self.custom_entries:
             if c == cls:
-                defs.append(self.method_def(name, sym, sym + "_doc"))
+                fn, code = self.custom_trampoline(c, name, sym)
+                out.append(code)
+                defs.append(self.method_def(name, fn, sym + "_doc"))
         out.append("static PyMethodDef methods[] = {\n%s\n    {NULL, NULL, 0, NULL}\n};\n\n" % "\n".join(defs))
         free_fn = next((f for f, c in self.destructors.items() if c == cls), None)
         if free_fn:
@@ -531,6 +557,15 @@ class Gen:
                    "    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION | "
                    "Py_TPFLAGS_IMMUTABLETYPE,\n    .slots = slots,\n};\n" % (cls, cls))
         self.write(os.path.join(outdir, "opy_gen_%s.c" % cls), "".join(out))
+
+    def emit_calls(self, outdir):
+        n = len(self.call_names)
+        out = [self.banner(), '#include "opy_gen.h"\n\n',
+               "unsigned long opy_gen_calls[%d];\n\n" % n,
+               "const char *const opy_gen_call_names[%d] = {\n" % n]
+        out += ["    %s,\n" % c_string(name) for name in self.call_names]
+        out.append("};\n\nconst unsigned opy_gen_call_count = %d;\n" % n)
+        self.write(os.path.join(outdir, "opy_gen_calls.c"), "".join(out))
 
     def emit_types(self, outdir):
         out = [self.banner(), '#include "opy_python.h"\n#include "opy_gen.h"\n\n']
@@ -686,6 +721,7 @@ def main():
     for o in model["objects"]:
         gen.emit_class(args.outdir, o)
     gen.emit_types(args.outdir)
+    gen.emit_calls(args.outdir)
     gen.emit_stubs(args.outdir, args.stubs)
     gen.emit_names(args.outdir)
     for line in gen.emit_coverage(args.outdir, counts):
