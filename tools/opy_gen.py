@@ -437,6 +437,11 @@ class Gen:
                     w("    result = PyLong_FromLongLong((long long) r);")
             else:
                 w("    result = Py_NewRef(Py_None);")
+        if cls and plan["name"] in self.ov.get("consumes_self", {}):
+            w("    if (result != NULL) {       /* Orthanc owns the object now */")
+            w("        h->owned = 0;")
+            w("        h->ptr = NULL;")
+            w("    }")
         if cls == "RestOutput" and plan["name"] in self.answers:
             w("    if (result != NULL)")
             w("        h->flags |= OPY_OUTPUT_ANSWERED;")
