@@ -265,3 +265,28 @@ opy_borrowed_string(const char *s)
         Py_RETURN_NONE;
     return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
 }
+
+PyObject *
+opy_dict_from_arrays(uint32_t n, const char *const *keys, const char *const *values)
+{
+    PyObject *d = PyDict_New();
+    uint32_t i;
+
+    if (d == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *k = PyUnicode_DecodeUTF8(keys[i], (Py_ssize_t) strlen(keys[i]), "surrogateescape");
+        PyObject *v = k ? PyUnicode_DecodeUTF8(values[i], (Py_ssize_t) strlen(values[i]),
+                                               "surrogateescape") : NULL;
+
+        if (v == NULL || PyDict_SetItem(d, k, v) < 0) {   /* no steal */
+            Py_XDECREF(k);
+            Py_XDECREF(v);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(k);
+        Py_DECREF(v);
+    }
+    return d;
+}

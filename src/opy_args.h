@@ -67,4 +67,8 @@ PyObject *opy_take_buffer(OrthancPluginMemoryBuffer *buffer);   /* frees the buf
 PyObject *opy_take_string(char *s);                             /* frees s */
 PyObject *opy_borrowed_string(const char *s);                   /* None for NULL */
 
+/* A dict {str: str} from parallel arrays of UTF-8 strings (invalid bytes
+ * kept as surrogate escapes). New reference or NULL. */
+PyObject *opy_dict_from_arrays(uint32_t n, const char *const *keys, const char *const *values);
+
 #endif /* OPY_ARGS_H */

@@ -140,23 +140,12 @@ worker_main(void *arg)
 static PyObject *
 RegisterOnChangeCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
+    PyObject *callable = opy_registry_one_callable("RegisterOnChangeCallback", args, nargs, kwnames);
+    int first;
+
     (void) module;
-    if (kwnames != NULL && PyTuple_Size(kwnames) > 0) {
-        PyErr_SetString(PyExc_TypeError, "RegisterOnChangeCallback() takes no keyword arguments");
+    if (callable == NULL || opy_registry_check("RegisterOnChangeCallback", callable) < 0)
         return NULL;
-    }
-    if (nargs != 1) {
-        PyErr_Format(PyExc_TypeError, "RegisterOnChangeCallback() takes exactly one argument "
-                     "(the callback), %zd given", nargs);
-        return NULL;
-    }
-    if (opy_registry_check("RegisterOnChangeCallback", args[0]) < 0)
-        return NULL;
-    if (callables == NULL) {
-        callables = PyList_New(0);
-        if (callables == NULL)
-            return NULL;
-    }
     if (!worker_running) {
         int rc;
 
@@ -169,17 +158,19 @@ RegisterOnChangeCallback(PyObject *module, PyObject *const *args, Py_ssize_t nar
             PyErr_SetString(PyExc_RuntimeError, "cannot start the thread delivering changes");
             return NULL;
         }
-        OrthancPluginRegisterOnChangeCallback(opy_context, on_change);
     }
-    if (PyList_Append(callables, args[0]) < 0)
+    first = opy_registry_append(&callables, "RegisterOnChangeCallback", callable);
+    if (first < 0)
         return NULL;
+    if (first)
+        OrthancPluginRegisterOnChangeCallback(opy_context, on_change);
     Py_RETURN_NONE;
 }
 
-PyMethodDef opy_cb_changes_methods[] = {
+static PyMethodDef methods[] = {
     {"RegisterOnChangeCallback", (PyCFunction) (void (*)(void)) RegisterOnChangeCallback,
      METH_FASTCALL | METH_KEYWORDS,
-     "RegisterOnChangeCallback($module, callback, /)\n--\n\n"
+     "RegisterOnChangeCallback($module, /, callback)\n--\n\n"
      "Call callback(changeType, resourceType, resourceId) for each change in Orthanc\n"
      "(from a plugin thread, so it may call the REST API). May be called several times."},
     {NULL, NULL, 0, NULL}
@@ -188,7 +179,7 @@ PyMethodDef opy_cb_changes_methods[] = {
 int
 opy_cb_changes_init(PyObject *module)
 {
-    return PyModule_AddFunctions(module, opy_cb_changes_methods);
+    return PyModule_AddFunctions(module, methods);
 }
 
 void

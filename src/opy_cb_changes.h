@@ -7,14 +7,10 @@
 
 #include "opy_python.h"
 
-extern PyMethodDef opy_cb_changes_methods[];
-int opy_cb_changes_init(PyObject *module);
+#include "opy_families.h"
 
 /* Deliver every queued change (ORTHANC_STOPPED included) and join the
  * worker thread. Called without the GIL, before Python stops. */
 void opy_cb_changes_stop(void);
-
-/* Drops the callables; with the GIL held. */
-void opy_cb_changes_finalize(void);
 
 #endif /* OPY_CB_CHANGES_H */

@@ -42,32 +42,6 @@ typedef struct {
 static OpyRestRoute routes[OPY_REST_MAX];
 static int n_routes;
 
-/* Returns a new reference to a dict built from parallel key/value arrays. */
-static PyObject *
-dict_from_arrays(uint32_t n, const char *const *keys, const char *const *values)
-{
-    PyObject *d = PyDict_New();
-    uint32_t i;
-
-    if (d == NULL)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        PyObject *k = PyUnicode_DecodeUTF8(keys[i], (Py_ssize_t) strlen(keys[i]), "surrogateescape");
-        PyObject *v = k ? PyUnicode_DecodeUTF8(values[i], (Py_ssize_t) strlen(values[i]),
-                                               "surrogateescape") : NULL;
-
-        if (v == NULL || PyDict_SetItem(d, k, v) < 0) {   /* no steal */
-            Py_XDECREF(k);
-            Py_XDECREF(v);
-            Py_DECREF(d);
-            return NULL;
-        }
-        Py_DECREF(k);
-        Py_DECREF(v);
-    }
-    return d;
-}
-
 /* Returns a new reference to the tuple of regex groups. */
 static PyObject *
 groups_tuple(OpyModuleState *st, const OrthancPluginHttpRequest *req)
@@ -106,7 +80,7 @@ call_route(OpyModuleState *st, PyObject *callable, PyObject *output, const char 
     method = (m >= 1 && m <= 4) ? st->str_method[m] : st->str_method[1];
     uri = PyUnicode_DecodeUTF8(url, (Py_ssize_t) strlen(url), "surrogateescape");
     groups = groups_tuple(st, req);
-    headers = dict_from_arrays(req->headersCount, req->headersKeys, req->headersValues);
+    headers = opy_dict_from_arrays(req->headersCount, req->headersKeys, req->headersValues);
     if (uri == NULL || groups == NULL || headers == NULL)
         goto done;
     stack[n++] = output;
@@ -114,7 +88,7 @@ call_route(OpyModuleState *st, PyObject *callable, PyObject *output, const char 
     stack[n++] = method;
     stack[n++] = groups;
     if (req->method == OrthancPluginHttpMethod_Get) {
-        get = dict_from_arrays(req->getCount, req->getKeys, req->getValues);
+        get = opy_dict_from_arrays(req->getCount, req->getKeys, req->getValues);
         if (get == NULL)
             goto done;
         stack[n++] = get;
@@ -287,7 +261,7 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     Py_RETURN_NONE;
 }
 
-PyMethodDef opy_cb_rest_methods[] = {
+static PyMethodDef methods[] = {
     {"RegisterRestCallback", (PyCFunction) (void (*)(void)) RegisterRestCallback,
      METH_FASTCALL | METH_KEYWORDS,
      "RegisterRestCallback($module, /, pathRegularExpression, callback)\n--\n\n"
@@ -299,7 +273,7 @@ PyMethodDef opy_cb_rest_methods[] = {
 int
 opy_cb_rest_init(PyObject *module)
 {
-    return PyModule_AddFunctions(module, opy_cb_rest_methods);
+    return PyModule_AddFunctions(module, methods);
 }
 
 void

@@ -7,9 +7,6 @@
 
 #include "opy_python.h"
 
-extern PyMethodDef opy_cb_rest_methods[];
-int opy_cb_rest_init(PyObject *module);
-/* Drops the callables; with the GIL held, after Orthanc stopped calling. */
-void opy_cb_rest_finalize(void);
+#include "opy_families.h"
 
 #endif /* OPY_CB_REST_H */

@@ -15,7 +15,7 @@
 #include "opy_python.h"
 #include "opy_interp.h"
 #include "opy_cb_changes.h"
-#include "opy_cb_rest.h"
+#include "opy_families.h"
 #include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_log.h"
@@ -409,8 +409,7 @@ opy_interp_stop(void)
         PyEval_SaveThread();
         return;
     }
-    opy_cb_rest_finalize();
-    opy_cb_changes_finalize();
+    opy_families_finalize();
     Py_CLEAR(opy_module);
     if (Py_FinalizeEx() < 0)
         opy_log(OPY_LOG_WARNING, "OPY0015 Python finalization reported an error (buffered data lost)");

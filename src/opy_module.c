@@ -6,8 +6,7 @@
  * part (error, log, types, enums, core API, callback families).
  */
 #include "opy_module.h"
-#include "opy_cb_changes.h"
-#include "opy_cb_rest.h"
+#include "opy_families.h"
 #include "opy_enums.h"
 #include "opy_error.h"
 #include "opy_log.h"
@@ -70,8 +69,7 @@ module_exec(PyObject *module)
         opy_gen_types_init(module, st->types) < 0 ||
         PyModule_AddFunctions(module, opy_gen_functions) < 0 ||
         opy_enums_module_init(module) < 0 ||
-        opy_cb_rest_init(module) < 0 ||
-        opy_cb_changes_init(module) < 0)
+        opy_families_init(module) < 0)
         return -1;
     opy_state = st;
     return 0;

@@ -3,6 +3,7 @@
  * opy_registry.c - registration window.
  */
 #include "opy_registry.h"
+#include "opy_args.h"
 
 int opy_registration_open;
 
@@ -21,4 +22,29 @@ opy_registry_check(const char *fname, PyObject *callable)
         return -1;
     }
     return 0;
+}
+
+int
+opy_registry_append(PyObject **list, const char *fname, PyObject *callable)
+{
+    int first = *list == NULL;
+
+    if (opy_registry_check(fname, callable) < 0)
+        return -1;
+    if (first && (*list = PyList_New(0)) == NULL)
+        return -1;
+    if (PyList_Append(*list, callable) < 0)
+        return -1;
+    return first;
+}
+
+PyObject *
+opy_registry_one_callable(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"callback"};
+    PyObject *a[1];
+
+    if (opy_args_parse(fname, args, nargs, kwnames, names, 1, 1, a) < 0)
+        return NULL;
+    return a[0];
 }

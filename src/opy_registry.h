@@ -22,4 +22,15 @@ extern int opy_registration_open;
  * RuntimeError (window closed) or TypeError (not callable) set. */
 int opy_registry_check(const char *fname, PyObject *callable);
 
+/* Families that accept several callables keep them in a Python list, called
+ * in registration order. Appends `callable` to *list (created on first use).
+ * Returns 1 for the first registration (the caller then registers its C
+ * callback with the SDK), 0 for the next ones, -1 with an exception set. */
+int opy_registry_append(PyObject **list, const char *fname, PyObject *callable);
+
+/* Parses the single positional callable of a Register...(callback) call.
+ * Returns it (borrowed) or NULL with TypeError set. */
+PyObject *opy_registry_one_callable(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                                    PyObject *kwnames);
+
 #endif /* OPY_REGISTRY_H */
