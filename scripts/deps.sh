@@ -11,6 +11,7 @@ PACKAGES=(
   dcmtk
   python3-pydicom python3-pytest python3-pytest-xdist
   python3-clang-14 python3-requests python3-numpy
+  python3-pil python3-xlwt python3-xlrd mypy
 )
 
 missing=()

@@ -22,6 +22,13 @@ else
   echo "test.sh: no C unit tests registered with ctest"
 fi
 
+# A whole-suite run also checks that every public callable of the orthanc
+# module was called by some test (tests/integration/exercised.py); a run
+# restricted by extra arguments (-k, a file...) cannot tell, so it does not.
+if [ "$#" -eq 0 ]; then
+  export OPY_CHECK_EXERCISED=1
+fi
+
 pytest_rc=0
 /usr/bin/python3 -m pytest -n 2 tests/integration -q -rs "$@" || pytest_rc=$?
 

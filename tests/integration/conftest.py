@@ -10,7 +10,10 @@ On any failure, the tail of the log of every Orthanc the test used is added
 to the report.
 """
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,74 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
+import exercised  # noqa: E402
+
+
+# ------------------------------------------------------------ call counts
+#
+# Every server writes its call counts into one session-wide directory
+# ($OPY_COUNTS_DIR): made here by the controller (or the only process without
+# xdist), handed to the xdist workers in their workerinput (and through the
+# environment they inherit).
+
+def _is_worker(config):
+    return hasattr(config, 'workerinput')
+
+
+def pytest_configure(config):
+    if _is_worker(config):
+        directory = config.workerinput.get('opy_counts_dir')
+        if directory:
+            os.environ[exercised.COUNTS_ENV] = directory
+        return
+    if not os.environ.get(exercised.COUNTS_ENV):
+        os.environ[exercised.COUNTS_ENV] = tempfile.mkdtemp(prefix='opy-call-counts-')
+        config._opy_counts_created = True
+    config._opy_counts_dir = os.environ[exercised.COUNTS_ENV]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput['opy_counts_dir'] = node.config._opy_counts_dir
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """On the controller, after a whole-suite run (OPY_CHECK_EXERCISED=1, set
+    by scripts/test.sh): fail the session if a public callable of the orthanc
+    module (build/gen/names.txt) was never called by any server of the
+    suite, apart from exercised.UNREACHABLE."""
+    config = session.config
+    if _is_worker(config):
+        return
+    directory = getattr(config, '_opy_counts_dir', None)
+    try:
+        if os.environ.get('OPY_CHECK_EXERCISED') != '1' or directory is None:
+            return
+        reporter = config.pluginmanager.get_plugin('terminalreporter')
+
+        def say(text):
+            if reporter is not None:
+                reporter.write_line(text)
+            else:
+                sys.stderr.write(text + '\n')
+
+        counts, files = exercised.aggregate(directory)
+        callables = exercised.public_callables()
+        missing = exercised.never_called(callables, counts)
+        say('exercised check: %d callables, %d count files, %d never called, %d unreachable (exempt)'
+            % (len(callables), len(files), len(missing),
+               sum(1 for n in callables if exercised.unreachable_reason(n))))
+        if not files or missing:
+            say('exercised check FAILED: public callables never called by the suite '
+                '(add a test, or list them with a reason in exercised.UNREACHABLE):')
+            for name in missing:
+                say('  ' + name)
+            if not files:
+                say('  (no call-count file at all in %s)' % directory)
+            session.exitstatus = 1
+    finally:
+        if getattr(config, '_opy_counts_created', False) and directory:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope='session')

@@ -100,10 +100,14 @@ class Orthanc:
     plugins      the "Plugins" list (default: [plugin])
     script_key   False: write the script but configure no "PythonScript"
                  (the test configures the "Python" section itself)
+    count_calls  False: the plugin's call counts (OPY_CALL_COUNTS) of this
+                 server do not count for the "exercised" check (modules that
+                 call every callable on purpose, see exercised.py)
     """
 
     def __init__(self, workdir, plugin=None, script=None, script_name=None,
-                 config=None, subst=None, plugins=None, script_key=True):
+                 config=None, subst=None, plugins=None, script_key=True,
+                 count_calls=True):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.plugin = str(plugin or plugin_path())
@@ -116,6 +120,7 @@ class Orthanc:
         self.extra_subst = dict(subst or {})
         self.plugins = list(plugins) if plugins is not None else [self.plugin]
         self.script_key = script_key
+        self.count_calls = count_calls
         self.log_path = self.workdir / 'orthanc.log'
         self.config_path = self.workdir / 'orthanc.json'
         self.proc = None
@@ -185,6 +190,10 @@ class Orthanc:
         # interpreter.
         for key in ('PYTHONHOME', 'PYTHONPATH'):
             env.pop(key, None)
+        env.pop('OPY_CALL_COUNTS', None)
+        counts = self.counts_path()
+        if counts is not None:
+            env['OPY_CALL_COUNTS'] = str(counts)
         self._log_file = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(
             [ORTHANC, '--verbose', str(self.config_path)],
@@ -192,6 +201,16 @@ class Orthanc:
             stdout=self._log_file, stderr=subprocess.STDOUT,
             env=env, start_new_session=True)
         self.returncode = None
+
+    def counts_path(self):
+        """The file the plugin appends its call counts to at stop (one per
+        server, in the session-wide $OPY_COUNTS_DIR), or None."""
+        directory = os.environ.get('OPY_COUNTS_DIR')
+        if not directory:
+            return None
+        suffix = '.counts' if self.count_calls else '.counts-ignored'
+        name = '%s-%d-%s%s' % (self.workdir.parent.name, os.getpid(), self.workdir.name, suffix)
+        return Path(directory) / name
 
     # ------------------------------------------------------------ life cycle
 
