@@ -185,15 +185,25 @@ opy_enum_get(PyObject *obj, const char *what, const void *defp, long long *out)
     const OpyEnumValue *e;
     long long v, all = 0;
 
+    size_t lo = 0, hi;
+
     if (opy_long_get(obj, what, INT32_MIN, INT32_MAX, &v) < 0)
         return -1;
-    for (e = def->values; e->name != NULL; e++) {
-        if (e->value == v) {
+    hi = def->n_sorted;
+    while (lo < hi) {                       /* binary search of the values */
+        size_t mid = (lo + hi) / 2;
+
+        if (def->sorted[mid] == v) {
             *out = v;
             return 0;
         }
-        all |= e->value;
+        if (def->sorted[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    for (e = def->values; def->flags && e->name != NULL; e++)
+        all |= e->value;
     if (def->flags && (v & ~all) == 0 && v >= 0) {
         *out = v;
         return 0;

@@ -388,8 +388,10 @@ class Gen:
         call = "OrthancPlugin%s(%s)" % (plan["name"], ", ".join(call_args))
         if cls:
             w("    h->busy++;")
+        keep_gil = plan["name"] in self.ov.get("keep_gil", {}).get("names", [])
         w("    opy_sdk_last_error = OrthancPluginErrorCode_Success;")
-        w("    OPY_BEGIN_ALLOW_THREADS")
+        if not keep_gil:
+            w("    OPY_BEGIN_ALLOW_THREADS")
         if rk == "error":
             w("    code = %s;" % call)
         elif rk == "void":
@@ -398,7 +400,8 @@ class Gen:
         else:
             w("    r = %s;" % call)
             w("    code = opy_sdk_last_error;")
-        w("    OPY_END_ALLOW_THREADS")
+        if not keep_gil:
+            w("    OPY_END_ALLOW_THREADS")
         if cls:
             w("    h->busy--;")
         # the result
@@ -592,15 +595,20 @@ class Gen:
             for (_c, py, val) in e["values"]:
                 out.append("    { %s, %dLL },\n" % (c_string(py), val))
             out.append("    { NULL, 0 }\n};\n\n")
+        for e in self.model["enums"]:
+            vals = sorted(set(v for (_c, _p, v) in e["values"]))
+            out.append("static const long long sorted_%s[] = { %s };\n\n" % (
+                e["py_name"], ", ".join("%dLL" % v for v in vals)))
         out.append("const OpyEnumDef opy_gen_enums[] = {\n")
         for e in self.model["enums"]:
             doc = "Generated from C enumeration %s" % e["c_name"]
             if e["doc"]:
                 doc += ": " + e["doc"]
             flags = int(e["py_name"].endswith("Flags"))
-            out.append("    { %s, %s, values_%s, %d },\n" % (c_string(e["py_name"]), c_string(doc),
-                                                          e["py_name"], flags))
-        out.append("    { NULL, NULL, NULL, 0 }\n};\n\n")
+            n = len(set(v for (_c, _p, v) in e["values"]))
+            out.append("    { %s, %s, values_%s, %d, sorted_%s, %d },\n" % (
+                c_string(e["py_name"]), c_string(doc), e["py_name"], flags, e["py_name"], n))
+        out.append("    { NULL, NULL, NULL, 0, NULL, 0 }\n};\n\n")
         out.append("const size_t opy_gen_enums_count = %d;\n" % len(self.model["enums"]))
         self.write(os.path.join(outdir, "opy_gen_enums.c"), "".join(out))
 

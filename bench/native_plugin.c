@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * native_plugin.c - the native C reference for the benchmarks: the same
+ * routes as bench/bench_script.py, written directly against the SDK, so
+ * that the Python plugin is measured against what C costs.
+ *
+ *   GET  /bench/trivial        "ok"
+ *   POST /bench/trivial        "ok" (body ignored)
+ *   GET  /bench/system         one core call: RestApiGet("/system")
+ *   GET  /bench/sdk?n=N        N calls of GetErrorDescription; answers ns per call
+ *   GET  /bench/file/<id>      RestApiGet("/instances/<id>/file"); answers its size
+ *   GET  /bench/changes        number of NEW_INSTANCE changes seen
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <orthanc/OrthancCPlugin.h>
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static OrthancPluginContext *context;
+static atomic_long changes;
+
+static void
+answer_text(OrthancPluginRestOutput *output, const char *text)
+{
+    OrthancPluginAnswerBuffer(context, output, text, (uint32_t) strlen(text), "text/plain");
+}
+
+static OrthancPluginErrorCode
+trivial(OrthancPluginRestOutput *output, const char *url, const OrthancPluginHttpRequest *request)
+{
+    (void) url;
+    (void) request;
+    answer_text(output, "ok");
+    return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+system_route(OrthancPluginRestOutput *output, const char *url, const OrthancPluginHttpRequest *request)
+{
+    OrthancPluginMemoryBuffer buffer;
+    OrthancPluginErrorCode code;
+
+    (void) url;
+    (void) request;
+    code = OrthancPluginRestApiGet(context, &buffer, "/system");
+    if (code != OrthancPluginErrorCode_Success)
+        return code;
+    OrthancPluginAnswerBuffer(context, output, buffer.data, buffer.size, "application/json");
+    OrthancPluginFreeMemoryBuffer(context, &buffer);
+    return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+sdk_route(OrthancPluginRestOutput *output, const char *url, const OrthancPluginHttpRequest *request)
+{
+    long n = 1000, i;
+    struct timespec a, b;
+    char text[64];
+    uint32_t k;
+
+    (void) url;
+    for (k = 0; k < request->getCount; k++)
+        if (strcmp(request->getKeys[k], "n") == 0)
+            n = atol(request->getValues[k]);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (i = 0; i < n; i++)
+        if (OrthancPluginGetErrorDescription(context, OrthancPluginErrorCode_UnknownResource) == NULL)
+            return OrthancPluginErrorCode_InternalError;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    snprintf(text, sizeof text, "%.1f",
+             ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / (double) (n > 0 ? n : 1));
+    answer_text(output, text);
+    return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+file_route(OrthancPluginRestOutput *output, const char *url, const OrthancPluginHttpRequest *request)
+{
+    OrthancPluginMemoryBuffer buffer;
+    OrthancPluginErrorCode code;
+    char uri[256], text[32];
+
+    (void) url;
+    snprintf(uri, sizeof uri, "/instances/%s/file", request->groups[0]);
+    code = OrthancPluginRestApiGet(context, &buffer, uri);
+    if (code != OrthancPluginErrorCode_Success)
+        return code;
+    snprintf(text, sizeof text, "%u", buffer.size);
+    OrthancPluginFreeMemoryBuffer(context, &buffer);
+    answer_text(output, text);
+    return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+changes_route(OrthancPluginRestOutput *output, const char *url, const OrthancPluginHttpRequest *request)
+{
+    char text[32];
+
+    (void) url;
+    (void) request;
+    snprintf(text, sizeof text, "%ld", atomic_load(&changes));
+    answer_text(output, text);
+    return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const char *id)
+{
+    (void) level;
+    (void) id;
+    if (type == OrthancPluginChangeType_NewInstance)
+        atomic_fetch_add(&changes, 1);
+    return OrthancPluginErrorCode_Success;
+}
+
+ORTHANC_PLUGINS_API int32_t
+OrthancPluginInitialize(OrthancPluginContext *c)
+{
+    context = c;
+    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/trivial", trivial);
+    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/system", system_route);
+    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/sdk", sdk_route);
+    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/file/(.*)", file_route);
+    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/changes", changes_route);
+    OrthancPluginRegisterOnChangeCallback(context, on_change);
+    return 0;
+}
+
+ORTHANC_PLUGINS_API void OrthancPluginFinalize(void) {}
+ORTHANC_PLUGINS_API const char *OrthancPluginGetName(void) { return "bench-native"; }
+ORTHANC_PLUGINS_API const char *OrthancPluginGetVersion(void) { return "1.0"; }

@@ -1,0 +1,291 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmarks: the Python plugin against a native C plugin, side by side.
+
+usage: bench/run.py [--rounds 3] [--quick] [--out docs/benchmarks.md]
+
+Starts Orthanc 1.10.1 with each variant in turn -- our plugin on
+bench/bench_script.py, the native C reference (bench/native_plugin.c), no
+plugin, and the official plugin on the same script when it is installed --
+for several interleaved rounds, drives it with wrk and Python clients on
+loopback, reads Orthanc's CPU time and resident size from /proc, and prints
+(and writes) a table of medians and of ratios against the native reference
+measured in the same run. Machines are noisy: only ratios are meaningful.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / 'tests' / 'integration'))
+import dicomgen  # noqa: E402
+
+ORTHANC = '/usr/sbin/Orthanc'
+OFFICIAL = '/usr/share/orthanc/plugins/libOrthancPython.so'
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+PAGE = os.sysconf('SC_PAGE_SIZE')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, variant, plugins, script):
+        self.variant = variant
+        self.dir = Path(tempfile.mkdtemp(prefix='opy-bench-'))
+        self.port = free_port()
+        cfg = {'StorageDirectory': str(self.dir / 'db'), 'IndexDirectory': str(self.dir / 'db'),
+               'HttpPort': self.port, 'DicomPort': free_port(), 'RemoteAccessAllowed': True,
+               'AuthenticationEnabled': False, 'Plugins': plugins, 'StorageCompression': False}
+        if script:
+            shutil.copy(script, self.dir / 'bench_script.py')
+            cfg['PythonScript'] = str(self.dir / 'bench_script.py')
+        (self.dir / 'orthanc.json').write_text(json.dumps(cfg))
+
+    def start(self):
+        t0 = time.perf_counter()
+        self.log = open(self.dir / 'orthanc.log', 'wb')
+        self.proc = subprocess.Popen([ORTHANC, str(self.dir / 'orthanc.json')], cwd=self.dir,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit('%s: Orthanc exited, see %s' % (self.variant, self.dir / 'orthanc.log'))
+            try:
+                c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=1)
+                c.request('GET', '/system')
+                if c.getresponse().status == 200:
+                    c.close()
+                    return time.perf_counter() - t0
+            except OSError:
+                pass
+            time.sleep(0.002)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cpu_seconds(self):
+        fields = open('/proc/%d/stat' % self.proc.pid).read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
+
+    def rss_kib(self):
+        return int(open('/proc/%d/statm' % self.proc.pid).read().split()[1]) * PAGE // 1024
+
+    def url(self, path):
+        return 'http://127.0.0.1:%d%s' % (self.port, path)
+
+
+def wrk(url, seconds, connections=4, threads=2, latency=False):
+    cmd = ['wrk', '-t%d' % threads, '-c%d' % connections, '-d%ds' % seconds]
+    if latency:
+        cmd.append('--latency')
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    res = {'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
+           'requests': int(re.search(r'(\d+) requests in', out).group(1)),
+           'errors': 'Non-2xx' in out or 'Socket errors' in out}
+    m = re.search(r'^\s+50%\s+([\d.]+)(us|ms|s)\s*$', out, re.M)
+    if m:
+        res['p50_ms'] = float(m.group(1)) * {'us': 1e-3, 'ms': 1.0, 's': 1e3}[m.group(2)]
+    return res
+
+
+def many_requests(port, n, method='GET', path='/bench/trivial', body=None):
+    c = http.client.HTTPConnection('127.0.0.1', port)
+    for _ in range(n):
+        c.request(method, path, body=body)
+        r = c.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit('%s %s answered %d' % (method, path, r.status))
+    c.close()
+
+
+def upload_many(port, blobs, clients=2):
+    def worker(part):
+        c = http.client.HTTPConnection('127.0.0.1', port)
+        for b in part:
+            c.request('POST', '/instances', body=b, headers={'Content-Type': 'application/dicom'})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise SystemExit('upload answered %d' % r.status)
+        c.close()
+    parts = [blobs[i::clients] for i in range(clients)]
+    threads = [threading.Thread(target=worker, args=(p,)) for p in parts]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
+
+
+def get_text(port, path):
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=120)
+    c.request('GET', path)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    if r.status != 200:
+        raise SystemExit('GET %s answered %d: %r' % (path, r.status, body[:200]))
+    return body.decode()
+
+
+def measure(variant, server, cfg, big, small_blobs):
+    m = {'startup_s': server.start()}
+    port = server.port
+    routes = variant != 'none'
+    trivial = '/bench/trivial' if routes else '/system'
+    if routes:
+        many_requests(port, 200)                                   # warm-up
+        cpu0 = server.cpu_seconds()
+        r = wrk(server.url(trivial), cfg.seconds)
+        m['trivial_rps'] = r['rps']
+        m['cpu_us_per_req'] = (server.cpu_seconds() - cpu0) / r['requests'] * 1e6
+        m['system_rps'] = wrk(server.url('/bench/system'), cfg.seconds)['rps']
+        m['sdk_ns'] = statistics.median(float(get_text(port, '/bench/sdk?n=%d' % cfg.sdk_calls))
+                                        for _ in range(3))
+        iid = json.loads(upload(port, big))['ID']
+        get_text(port, '/bench/file/%s' % iid)
+        t0 = time.perf_counter()
+        for _ in range(cfg.file_calls):
+            get_text(port, '/bench/file/%s' % iid)
+        m['file_ms'] = (time.perf_counter() - t0) / cfg.file_calls * 1e3
+        # p50 of the trivial route while 2 clients hammer a route calling the core
+        bg = subprocess.Popen(['wrk', '-t1', '-c2', '-d%ds' % (cfg.seconds + 2), server.url('/bench/system')],
+                              stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        m['p50_ms_loaded'] = wrk(server.url(trivial), cfg.seconds, connections=1, threads=1,
+                                 latency=True)['p50_ms']
+        bg.wait()
+    # memory: RSS growth over many small GETs and POSTs with 1 KB bodies
+    rss0 = server.rss_kib()
+    many_requests(port, cfg.gets, 'GET', trivial)
+    many_requests(port, cfg.posts, 'POST', '/bench/trivial' if routes else '/tools/lookup', b'x' * 1024)
+    m['rss_growth_kib'] = server.rss_kib() - rss0
+    m['uploads_s'] = upload_many(port, small_blobs)
+    if routes:
+        deadline = time.time() + 30
+        while int(get_text(port, '/bench/changes')) < len(small_blobs) + 1 and time.time() < deadline:
+            time.sleep(0.05)
+    server.stop()
+    return m
+
+
+def upload(port, blob):
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=120)
+    c.request('POST', '/instances', body=blob, headers={'Content-Type': 'application/dicom'})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return body
+
+
+METRICS = [
+    # key, label, better, target (ratio against native; None: informational), official column
+    ('trivial_rps', 'trivial Python route, requests/s', 'higher', '>= 0.75 x native'),
+    ('cpu_us_per_req', 'Orthanc CPU per trivial request (us)', 'lower', '<= 1.4 x native'),
+    ('system_rps', "route calling RestApiGet('/system') once, requests/s", 'higher', '>= 0.70 x native'),
+    ('sdk_ns', 'cheap SDK call (GetErrorDescription), ns per call', 'lower', '<= 1.5 x native'),
+    ('file_ms', 'RestApiGet of an 8 MB instance file, ms per call', 'lower', '<= 1.3 x native'),
+    ('rss_growth_kib', 'RSS growth over the GETs and 1 KB POSTs (KiB)', 'lower', '<= no plugin + 1024 KiB'),
+    ('p50_ms_loaded', 'p50 of the trivial route, 2 clients on a core-calling route (ms)', 'lower', '<= 2 ms'),
+    ('uploads_s', 'uploads with an OnChange callback (s)', 'lower', '<= 1.05 x no plugin'),
+    ('startup_s', 'start-up to first answer (s)', 'lower', '<= no plugin + 0.040 s'),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--quick', action='store_true', help='short runs, to check the runner')
+    ap.add_argument('--plugin', default=str(REPO / 'build' / 'libOrthancPython.so'))
+    ap.add_argument('--native', default=str(REPO / 'build' / 'libOpyBenchNative.so'))
+    ap.add_argument('--out', default=None, help='also write the table (markdown) to this file')
+    cfg = ap.parse_args()
+    cfg.seconds = 2 if cfg.quick else 5
+    cfg.sdk_calls = 20000 if cfg.quick else 200000
+    cfg.file_calls = 5 if cfg.quick else 20
+    cfg.gets = 2000 if cfg.quick else 50000
+    cfg.posts = 1000 if cfg.quick else 20000
+    n_uploads = 100 if cfg.quick else 1000
+    for tool in ('wrk', ORTHANC, cfg.plugin, cfg.native):
+        if not shutil.which(tool) and not os.path.exists(tool):
+            raise SystemExit('missing: %s (build first: cmake --build build)' % tool)
+
+    script = HERE / 'bench_script.py'
+    variants = {'python': ([cfg.plugin], script), 'native': ([cfg.native], None), 'none': ([], None)}
+    if os.path.exists(OFFICIAL):
+        variants['official 4.0'] = ([OFFICIAL], script)
+    print('generating test data...', flush=True)
+    big = dicomgen.make_instance(rows=2048, columns=2048, bits=16, patient_id='BENCH-BIG')
+    small = [dicomgen.make_instance(patient_id='BENCH-%d' % (i % 20), rows=16, columns=16)
+             for i in range(n_uploads)]
+    results = {v: [] for v in variants}
+    for rnd in range(cfg.rounds):
+        for v, (plugins, scr) in variants.items():
+            print('round %d/%d: %s' % (rnd + 1, cfg.rounds, v), flush=True)
+            results[v].append(measure(v, Server(v, plugins, scr), cfg, big, small))
+    med = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in results.items()}
+    table = render(med, variants, cfg, n_uploads)
+    print(table)
+    if cfg.out:
+        Path(cfg.out).write_text(table)
+
+
+def render(med, variants, cfg, n_uploads):
+    cols = list(variants)
+    lines = ['Medians of %d interleaved rounds (%s); %d GETs + %d POSTs for RSS, %d uploads.'
+             % (cfg.rounds, time.strftime('%Y-%m-%d'), cfg.gets, cfg.posts, n_uploads), '',
+             '| what | ' + ' | '.join(cols) + ' | python / reference | target | official / reference |',
+             '|---|' + '---|' * len(cols) + '---|---|---|']
+    for key, label, _better, target in METRICS:
+        vals = []
+        for c in cols:
+            x = med[c].get(key)
+            vals.append('-' if x is None else ('%.3f' % x if x < 10 else '%.0f' % x))
+        if key in ('rss_growth_kib',):
+            ref, how = med['none'].get(key), 'diff'
+        elif key in ('uploads_s',):
+            ref, how = med['none'].get(key), 'ratio'
+        elif key == 'startup_s':
+            ref, how = med['none'].get(key), 'diff'
+        elif key == 'p50_ms_loaded':
+            ref, how = med['native'].get(key), 'ratio'
+        else:
+            ref, how = med['native'].get(key), 'ratio'
+
+        def rel(c):
+            x = med.get(c, {}).get(key)
+            if x is None or ref is None:
+                return '-'
+            return ('%+.3f' % (x - ref)) if how == 'diff' else ('%.2f x' % (x / ref if ref else float('inf')))
+        lines.append('| %s | %s | %s | %s | %s |' % (label, ' | '.join(vals), rel('python'), target,
+                                                     rel('official 4.0') if 'official 4.0' in cols else '-'))
+    return '\n'.join(lines) + '\n'
+
+
+if __name__ == '__main__':
+    main()
