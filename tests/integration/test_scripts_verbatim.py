@@ -14,11 +14,15 @@ SEED_CANDIDATES = [
 ]
 
 # placeholder -> the value printed in the documentation
-DOC_VALUES = {'@SAMPLE_DCM@': '/tmp/sample.dcm', '@HTTP_PORT@': '8042', '@OUTER_LOOPS@': '1000'}
+DOC_VALUES = {'@SAMPLE_DCM@': '/tmp/sample.dcm', '@HTTP_PORT@': '8042', '@OUTER_LOOPS@': '1000',
+              '@LENA_URL@': 'https://orthanc.uclouvain.be/hg/orthanc-tests/raw-file/Orthanc-1.11.0/'
+                            'Database/LenaTwiceWithFragments.dcm'}
 
 SAMPLES = ['hello.py', 'rest.py', 'override_rest.py', 'changes.py', 'autorouting.py',
            'scheduler.py', 'find_metadata.py', 'paging.py', 'catching_exceptions.py',
-           'multiprocessing_pool.py', 'multiprocessing_token.py']
+           'multiprocessing_pool.py', 'multiprocessing_token.py',
+           'inspect_api.py', 'lookup_dictionary.py', 'create_dicom.py', 'image_conversions.py',
+           'pydicom_sample.py', 'thumbnail.py', 'mosaic.py', 'excel_report.py', 'explorer.py']
 
 
 def seed_text():
