@@ -116,3 +116,26 @@ def test_keyword_calls(srv):
     assert r['method_kw'] == 4
     assert r['bad_kw'] == 'TypeError'
     assert r['instantiate'] == 'TypeError'
+
+
+def test_stub_signatures_match_runtime(srv):
+    """build/orthanc.pyi names the same parameters, in the same order, as
+    inspect.signature of the live callables."""
+    import ast
+    import harness
+    tree = ast.parse((harness.REPO / 'build' / 'orthanc.pyi').read_text())
+    stub = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            stub[node.name] = [a.arg for a in node.args.posonlyargs + node.args.args]
+        elif isinstance(node, ast.ClassDef):
+            for sub in node.body:
+                if isinstance(sub, ast.FunctionDef):
+                    stub['%s.%s' % (node.name, sub.name)] = [a.arg for a in sub.args.posonlyargs + sub.args.args]
+    names = exercised.public_callables()
+    answers = surface(srv, [[n, None] for n in names])
+    missing = [n for n in names if n not in stub]
+    assert not missing, 'not in the stubs: %s' % missing
+    differ = ['%s: stub %s, runtime %s' % (n, stub[n], answers[n].get('params'))
+              for n in names if stub[n] != answers[n].get('params')]
+    assert not differ, '\n'.join(differ)

@@ -1,0 +1,11 @@
+from typing import Any
+import orthanc
+import pprint
+
+def OnRest(output: orthanc.RestOutput, uri: str, **request: Any) -> None:
+    pprint.pprint(request)
+    print('Accessing uri: %s' % uri)
+    output.AnswerBuffer('ok\n', 'text/plain')
+
+orthanc.RegisterRestCallback('/(to)(t)o', OnRest)
+orthanc.RegisterRestCallback('/tata', OnRest)
