@@ -369,6 +369,26 @@ def test_multipart_items(srv):
     assert items[2].rstrip(b'\r\n').endswith(b'third item')
 
 
+def test_cookie_and_header(srv):
+    status, headers, body = srv.get('/known-answer/cookie')
+    assert (status, body) == (200, b'with cookie')
+    assert headers['set-cookie'].startswith('opy-cookie=cookie-value')
+    assert headers['x-opy-header'] == 'header-value'
+
+
+def test_send_http_status_code(srv):
+    status, _, body = srv.get('/known-answer/status-code')
+    assert (status, body) == (204, b'')
+
+
+def test_http_error_details(srv):
+    # SetHttpErrorDetails, then an error: the only way a Python callback
+    # reports an error is raising, so the details it set must survive that.
+    status, _, body = srv.get('/known-answer/error-details')
+    assert status == 400
+    assert b'opy-error-details' in body, body
+
+
 # ------------------------------------------------------------ peers, HTTP, REST
 
 def test_peers(srv):

@@ -394,6 +394,15 @@ def Answer(output, uri, **request):
         output.SendMultipartItem2('first item', {'X-Item': 'one'})
         output.SendMultipartItem2(b'second item', {})
         output.SendMultipartItem(b'third item')
+    elif kind == 'cookie':
+        output.SetCookie('opy-cookie', 'cookie-value')
+        output.SetHttpHeader('X-Opy-Header', 'header-value')
+        output.AnswerBuffer('with cookie', 'text/plain')
+    elif kind == 'status-code':
+        output.SendHttpStatusCode(204)
+    elif kind == 'error-details':
+        output.SetHttpErrorDetails('opy-error-details', 1)
+        raise orthanc.OrthancException(orthanc.ErrorCode.BAD_REQUEST, 'opy-raised')
     elif kind == 'error':
         raise orthanc.OrthancException(CUSTOM_CODE or 0, 'opy custom')
 
