@@ -300,3 +300,14 @@ opy_dict_from_arrays(uint32_t n, const char *const *keys, const char *const *val
     }
     return d;
 }
+
+int
+opy_bool_get(PyObject *obj, const char *what, int *out)
+{
+    if (!PyLong_Check(obj)) {               /* bool is a subclass of int */
+        PyErr_Format(PyExc_TypeError, "%s must be bool, not %.100s", what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    *out = PyObject_IsTrue(obj);
+    return *out < 0 ? -1 : 0;
+}

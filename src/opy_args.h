@@ -42,6 +42,9 @@ int opy_long_get(PyObject *obj, const char *what, long long min, long long max, 
 /* unsigned 64-bit integer, OverflowError when out of range. 0 or -1. */
 int opy_ulonglong_get(PyObject *obj, const char *what, unsigned long long *out);
 
+/* bool (or int): TypeError for anything else, None included. 0 or -1. */
+int opy_bool_get(PyObject *obj, const char *what, int *out);
+
 /* float (int accepted). 0 or -1. */
 int opy_double_get(PyObject *obj, const char *what, double *out);
 

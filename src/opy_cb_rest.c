@@ -158,7 +158,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
     OpyModuleState *st;
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
-    int answered;
+    int answered, own_details;
     int token = opy_gil_enter();
 
     if (token < 0)
@@ -171,6 +171,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
     }
     result = call_route(st, route->callable, out, url, req);
     answered = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_ANSWERED) != 0;
+    own_details = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_DETAILS) != 0;
     opy_handle_invalidate(out);
     if (result == NULL) {
         char where[256];
@@ -183,7 +184,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
         if (answered) {
             code = OrthancPluginErrorCode_Success;   /* the answer is already out */
         }
-        else if (message != NULL) {
+        else if (message != NULL && !own_details) {
             set_error_details(output, message);
         }
         free(message);

@@ -10,5 +10,8 @@
 
 /* Set in OpyHandleObject.flags once the callback sent an answer. */
 #define OPY_OUTPUT_ANSWERED 0x1u
+/* Set once the callback gave its own HTTP error details: an exception then
+ * keeps them instead of putting the exception's message. */
+#define OPY_OUTPUT_DETAILS 0x2u
 
 #endif /* OPY_RESTOUTPUT_H */

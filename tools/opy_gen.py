@@ -152,6 +152,8 @@ class Gen:
         r = strip_const(f["ret"])
         if r == "void":
             plan["ret_kind"] = "void"
+        elif r == "OrthancPluginErrorCode" and f["name"] in self.ov.get("returns_code_as_value", {}):
+            plan["ret_kind"] = "enum"
         elif r == "OrthancPluginErrorCode":
             plan["ret_kind"] = "error"
         elif r == "char*" and not f["ret"].startswith("const"):
@@ -315,7 +317,6 @@ class Gen:
             w("    %s r;" % ctype)
         w("    OrthancPluginErrorCode code;")
         w("")
-        w("    opy_gen_calls[%d]++;" % index)
         w("    if (opy_args_parse(%s, args, nargs, kwnames, kwlist, %d, %d, a) < 0)"
           % (c_string(plan["name"]), nargs, nargs))
         w("        return NULL;")
@@ -448,6 +449,11 @@ class Gen:
         if cls == "RestOutput" and plan["name"] in self.answers:
             w("    if (result != NULL)")
             w("        h->flags |= OPY_OUTPUT_ANSWERED;")
+        if cls == "RestOutput" and plan["name"] in self.ov.get("output_flags", {}):
+            w("    if (result != NULL)")
+            w("        h->flags |= %s;" % self.ov["output_flags"][plan["name"]])
+        w("    if (result != NULL)")
+        w("        opy_gen_calls[%d]++;" % index)
         w("done:")
         for a in plan["args"]:
             if a["kind"] in ("buffer", "buffer_unsized"):
@@ -463,8 +469,8 @@ class Gen:
         index = self.call_index((cls + "." if cls else "") + name)
         fn = "count_" + sym
         code = ("static PyObject *\n%s(PyObject *self, PyObject *const *args, Py_ssize_t nargs, "
-                "PyObject *kwnames)\n{\n    opy_gen_calls[%d]++;\n"
-                "    return %s(self, args, nargs, kwnames);\n}\n\n" % (fn, index, sym))
+                "PyObject *kwnames)\n{\n    PyObject *r = %s(self, args, nargs, kwnames);\n\n"
+                "    if (r != NULL)\n        opy_gen_calls[%d]++;\n    return r;\n}\n\n" % (fn, sym, index))
         return fn, code
 
     def method_def(self, pyname, fn, doc_expr):

@@ -133,7 +133,7 @@ opy_custom_RestApiGet2(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
 
     (void) self;
     if (opy_args_parse("RestApiGet2", args, nargs, kwnames, names, 3, 3, a) < 0 ||
-        (uri = opy_str_get(a[0], "uri")) == NULL || (after = PyObject_IsTrue(a[2])) < 0)
+        (uri = opy_str_get(a[0], "uri")) == NULL || opy_bool_get(a[2], "afterPlugins", &after) < 0)
         return NULL;
     OPY_CHECK_SDK();
     if (opy_headers_get(a[1], "headers", &headers) < 0)
@@ -283,7 +283,7 @@ opy_custom_HttpClient(PyObject *self, PyObject *const *args, Py_ssize_t nargs, P
             return NULL;
     }
     if ((a[6] != NULL && opy_long_get(a[6], "timeout", 0, UINT32_MAX, &timeout) < 0) ||
-        (a[10] != NULL && (pkcs11 = PyObject_IsTrue(a[10])) < 0))
+        (a[10] != NULL && opy_bool_get(a[10], "pkcs11", &pkcs11) < 0))
         return NULL;
     OPY_CHECK_SDK();
     if (http_args_get(a[0], a[2], a[3], &h) < 0)
@@ -323,7 +323,7 @@ opy_custom_CallRestApi(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
     (void) self;
     if (opy_args_parse("CallRestApi", args, nargs, kwnames, names, 5, 2, a) < 0 ||
         (uri = opy_str_get(a[1], "uri")) == NULL ||
-        (a[4] != NULL && (after = PyObject_IsTrue(a[4])) < 0))
+        (a[4] != NULL && opy_bool_get(a[4], "afterPlugins", &after) < 0))
         return NULL;
     OPY_CHECK_SDK();
     if (http_args_get(a[0], a[2], a[3], &h) < 0)

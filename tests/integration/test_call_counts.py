@@ -8,13 +8,20 @@ import os
 
 import exercised
 
+# Only calls that succeed count: a call refused with an exception proves
+# nothing about the wrapper's normal path.
 SCRIPT = '''
 import orthanc
 orthanc.ComputeMd5(b'a')
 orthanc.ComputeMd5(b'b')
+orthanc.GetFontName(fontIndex=0)
 try:
     orthanc.GetFontName(fontIndex=10000)
 except orthanc.OrthancException:
+    pass
+try:
+    orthanc.ComputeSha1(None)
+except TypeError:
     pass
 '''
 
