@@ -137,8 +137,8 @@ done:
     return result;
 }
 
-static void
-set_error_details(OrthancPluginRestOutput *output, const char *details)
+void
+opy_rest_set_error_details(OrthancPluginRestOutput *output, const char *details)
 {
     _OrthancPluginSetHttpErrorDetails p;
 
@@ -154,7 +154,13 @@ static OrthancPluginErrorCode
 rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
               const OrthancPluginHttpRequest *req)
 {
-    OpyRestRoute *route = &routes[index];
+    return opy_rest_serve(routes[index].callable, routes[index].regex, output, url, req);
+}
+
+OrthancPluginErrorCode
+opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *output,
+               const char *url, const OrthancPluginHttpRequest *req)
+{
     OpyModuleState *st;
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -169,7 +175,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
         code = opy_error_report("REST callback (creating its RestOutput)", NULL);
         goto done;
     }
-    result = call_route(st, route->callable, out, url, req);
+    result = call_route(st, callable, out, url, req);
     answered = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_ANSWERED) != 0;
     own_details = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_DETAILS) != 0;
     opy_handle_invalidate(out);
@@ -177,7 +183,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
         char where[256];
         char *message = NULL;
 
-        snprintf(where, sizeof where, "REST callback %s (%s %s)", route->regex,
+        snprintf(where, sizeof where, "REST callback %s (%s %s)", regex,
                  PyUnicode_AsUTF8(st->str_method[(req->method >= 1 && req->method <= 4) ? req->method : 1]),
                  url);
         code = opy_error_report(where, &message);
@@ -185,7 +191,7 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
             code = OrthancPluginErrorCode_Success;   /* the answer is already out */
         }
         else if (message != NULL && !own_details) {
-            set_error_details(output, message);
+            opy_rest_set_error_details(output, message);
         }
         free(message);
     }
@@ -195,8 +201,8 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
         snprintf(details, sizeof details,
                  "The Python REST callback for %s returned without sending an answer", url);
         opy_log(OPY_LOG_ERROR, "OPY0011 REST callback %s (script %s) returned without sending an "
-                "answer to %s", route->regex, opy_script_name, url);
-        set_error_details(output, details);
+                "answer to %s", regex, opy_script_name, url);
+        opy_rest_set_error_details(output, details);
         code = OrthancPluginErrorCode_Plugin;
     }
 done:

@@ -8,5 +8,18 @@
 #include "opy_python.h"
 
 #include "opy_families.h"
+#include "opy_sdk.h"
+
+/* Serve one REST request with `callable` under the REST call convention
+ * (takes the GIL; exception and "no answer" rules of this family). `regex`
+ * names the route in log messages. Also used by the chunked family for its
+ * GET and DELETE handlers. */
+OrthancPluginErrorCode opy_rest_serve(PyObject *callable, const char *regex,
+                                      OrthancPluginRestOutput *output, const char *url,
+                                      const OrthancPluginHttpRequest *req);
+
+/* OrthancPluginSetHttpErrorDetails without logging, GIL released. Needs the
+ * GIL on entry. */
+void opy_rest_set_error_details(OrthancPluginRestOutput *output, const char *details);
 
 #endif /* OPY_CB_REST_H */

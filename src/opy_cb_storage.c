@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_cb_storage.c - orthanc.RegisterStorageArea and
+ * orthanc.RegisterStorageArea2: a storage area written in Python.
+ *
+ * Python signatures (positional):
+ *   create(uuid: str, contentType: int, data: bytes) -> ignored
+ *   read(uuid: str, contentType: int) -> bytes-like        (RegisterStorageArea)
+ *   readWhole(uuid: str, contentType: int) -> bytes-like   (RegisterStorageArea2)
+ *   readRange(uuid: str, contentType: int, rangeStart: int, size: int)
+ *       -> bytes-like of exactly `size` bytes              (RegisterStorageArea2)
+ *   remove(uuid: str, contentType: int) -> ignored
+ * contentType is an orthanc.ContentType value. "bytes-like" means bytes,
+ * bytearray, memoryview or any C-contiguous buffer; a str is refused.
+ *
+ * Thread: whichever Orthanc thread reads or writes an attachment (HTTP
+ * threads, the DICOM SCP, jobs), several at once; each takes the GIL.
+ *
+ * Errors: an exception, a read result that is not bytes-like, or a range of
+ * the wrong size is logged once with its traceback (OPY0010) and Orthanc gets
+ * an error code (the code of an orthanc.OrthancException, otherwise
+ * OrthancPluginErrorCode_Plugin): the upload, download or deletion fails
+ * with an HTTP error (or a DIMSE failure); nothing is stored half-way.
+ *
+ * Registrations: Orthanc has one storage area. Only one of RegisterStorageArea
+ * and RegisterStorageArea2 may be called, once; a second call raises
+ * RuntimeError. For RegisterStorageArea2, readRange may be None (Orthanc then
+ * always reads whole files).
+ *
+ * Memory: RegisterStorageArea's read hands Orthanc a malloc()'ed copy (the SDK
+ * frees it with free()); readWhole fills a buffer made with
+ * OrthancPluginCreateMemoryBuffer64 (freed by Orthanc); readRange copies into
+ * the buffer that Orthanc allocated, whose size is the size of the range.
+ */
+#include "opy_python.h"
+#include "opy_args.h"
+#include "opy_error.h"
+#include "opy_families.h"
+#include "opy_gil.h"
+#include "opy_module.h"
+#include "opy_registry.h"
+#include "opy_sdk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Strong references, set once while the script is imported. */
+static PyObject *f_create, *f_read, *f_range, *f_remove;
+static int registered;          /* 1: RegisterStorageArea, 2: ...Area2 */
+
+/* Calls f(uuid, type[, extra...]) and returns its result (new reference),
+ * or NULL with an exception set. `data` (borrowed, may be NULL) and the two
+ * optional integers are appended when given. */
+static PyObject *
+call(PyObject *f, const char *uuid, OrthancPluginContentType type, PyObject *data,
+     int with_range, uint64_t start, uint64_t size)
+{
+    PyObject *args[4] = {NULL, NULL, NULL, NULL};
+    PyObject *r = NULL;
+    Py_ssize_t n = 2, i;
+
+    args[0] = PyUnicode_FromString(uuid ? uuid : "");
+    args[1] = PyLong_FromLong((long) type);
+    if (data != NULL) {
+        Py_INCREF(data);
+        args[2] = data;
+        n = 3;
+    }
+    else if (with_range) {
+        args[2] = PyLong_FromUnsignedLongLong(start);
+        args[3] = PyLong_FromUnsignedLongLong(size);
+        n = 4;
+    }
+    for (i = 0; i < n; i++)
+        if (args[i] == NULL)
+            goto done;
+    r = PyObject_Vectorcall(f, args, (size_t) n, NULL);
+done:
+    for (i = 0; i < 4; i++)
+        Py_XDECREF(args[i]);
+    return r;
+}
+
+/* The result of a read callback, pinned. str and non-buffers raise
+ * TypeError naming the callback. 0 or -1. */
+static int
+pin_result(PyObject *r, const char *what, OpyBytes *out)
+{
+    if (r == NULL)
+        return -1;
+    if (PyUnicode_Check(r) || !PyObject_CheckBuffer(r)) {
+        PyErr_Format(PyExc_TypeError, "the %s callback must return bytes (or bytes-like), not %.100s",
+                     what, Py_TYPE(r)->tp_name);
+        return -1;
+    }
+    return opy_bytes_get(r, what, out);
+}
+
+static OrthancPluginErrorCode
+report(const char *what, const char *uuid, OrthancPluginContentType type)
+{
+    char where[200];
+
+    snprintf(where, sizeof where, "storage area %s callback (uuid %.60s, content type %d)",
+             what, uuid ? uuid : "?", (int) type);
+    return opy_error_report(where, NULL);
+}
+
+static OrthancPluginErrorCode
+on_create(const char *uuid, const void *content, int64_t size, OrthancPluginContentType type)
+{
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *data = NULL, *r = NULL;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    if (size < 0 || size > PY_SSIZE_T_MAX) {
+        PyErr_Format(PyExc_OverflowError, "attachment of %lld bytes", (long long) size);
+        code = report("create", uuid, type);
+        goto done;
+    }
+    data = PyBytes_FromStringAndSize(size ? content : NULL, (Py_ssize_t) size);
+    r = data ? call(f_create, uuid, type, data, 0, 0, 0) : NULL;
+    if (r == NULL)
+        code = report("create", uuid, type);
+done:
+    Py_XDECREF(r);
+    Py_XDECREF(data);
+    opy_gil_leave(token);
+    return code;
+}
+
+/* RegisterStorageArea: *content is malloc()'ed, freed by Orthanc with free(). */
+static OrthancPluginErrorCode
+on_read(void **content, int64_t *size, const char *uuid, OrthancPluginContentType type)
+{
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *r = NULL;
+    OpyBytes b;
+    int pinned = 0;
+    int token = opy_gil_enter();
+
+    *content = NULL;
+    *size = 0;
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    r = call(f_read, uuid, type, NULL, 0, 0, 0);
+    if (pin_result(r, "read", &b) < 0) {
+        code = report("read", uuid, type);
+        goto done;
+    }
+    pinned = 1;
+    /* malloc(0) may return NULL: always ask for at least one byte. */
+    *content = malloc(b.size > 0 ? (size_t) b.size : 1);
+    if (*content == NULL) {
+        PyErr_NoMemory();
+        code = report("read", uuid, type);
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (b.size > 0)
+        memcpy(*content, b.data, (size_t) b.size);
+    Py_END_ALLOW_THREADS
+    *size = (int64_t) b.size;
+done:
+    if (pinned)
+        opy_bytes_release(&b);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
+/* RegisterStorageArea2: target made with OrthancPluginCreateMemoryBuffer64,
+ * freed by Orthanc. */
+static OrthancPluginErrorCode
+on_read_whole(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPluginContentType type)
+{
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *r = NULL;
+    OpyBytes b;
+    int pinned = 0;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    r = call(f_read, uuid, type, NULL, 0, 0, 0);
+    if (pin_result(r, "readWhole", &b) < 0) {
+        code = report("readWhole", uuid, type);
+        goto done;
+    }
+    pinned = 1;
+    OPY_BEGIN_ALLOW_THREADS
+    code = OrthancPluginCreateMemoryBuffer64(opy_context, target, (uint64_t) b.size);
+    if (code == OrthancPluginErrorCode_Success && b.size > 0)
+        memcpy(target->data, b.data, (size_t) b.size);
+    OPY_END_ALLOW_THREADS
+    if (code != OrthancPluginErrorCode_Success) {
+        opy_error_raise(code);
+        code = report("readWhole", uuid, type);
+    }
+done:
+    if (pinned)
+        opy_bytes_release(&b);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
+/* RegisterStorageArea2: target is allocated (and freed) by Orthanc; its
+ * size is the size of the range. */
+static OrthancPluginErrorCode
+on_read_range(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPluginContentType type,
+              uint64_t rangeStart)
+{
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *r = NULL;
+    OpyBytes b;
+    int pinned = 0;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    r = call(f_range, uuid, type, NULL, 1, rangeStart, target->size);
+    if (pin_result(r, "readRange", &b) < 0) {
+        code = report("readRange", uuid, type);
+        goto done;
+    }
+    pinned = 1;
+    if ((uint64_t) b.size != target->size) {
+        PyErr_Format(PyExc_ValueError,
+                     "the readRange callback returned %zd bytes for a range of %llu bytes at %llu",
+                     b.size, (unsigned long long) target->size, (unsigned long long) rangeStart);
+        code = report("readRange", uuid, type);
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (b.size > 0)
+        memcpy(target->data, b.data, (size_t) b.size);
+    Py_END_ALLOW_THREADS
+done:
+    if (pinned)
+        opy_bytes_release(&b);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
+static OrthancPluginErrorCode
+on_remove(const char *uuid, OrthancPluginContentType type)
+{
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *r = NULL;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    r = call(f_remove, uuid, type, NULL, 0, 0, 0);
+    if (r == NULL)
+        code = report("remove", uuid, type);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
+/* Checks the window, that no storage area is registered yet and that every
+ * non-NULL entry of f[0..n) is callable (f[i] NULL or None only where
+ * `nullable` == i). 0 or -1 with an exception set. */
+static int
+check(const char *fname, PyObject **f, int n, int nullable)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (i == nullable && f[i] == Py_None)
+            continue;
+        if (opy_registry_check(fname, f[i]) < 0)
+            return -1;
+    }
+    if (registered) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "orthanc.%s(): a storage area is already registered "
+                     "(Orthanc has only one; RegisterStorageArea and RegisterStorageArea2 "
+                     "may be called once in all)", fname);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+keep(PyObject *create, PyObject *read, PyObject *range, PyObject *remove)
+{
+    Py_INCREF(create);
+    f_create = create;
+    Py_INCREF(read);
+    f_read = read;
+    Py_XINCREF(range);
+    f_range = range;
+    Py_INCREF(remove);
+    f_remove = remove;
+}
+
+static PyObject *
+RegisterStorageArea(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"create", "read", "remove"};
+    PyObject *a[3];
+
+    (void) module;
+    if (opy_args_parse("RegisterStorageArea", args, nargs, kwnames, names, 3, 3, a) < 0 ||
+        check("RegisterStorageArea", a, 3, -1) < 0)
+        return NULL;
+    keep(a[0], a[1], NULL, a[2]);
+    registered = 1;
+    OrthancPluginRegisterStorageArea(opy_context, on_create, on_read, on_remove);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+RegisterStorageArea2(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"create", "readWhole", "readRange", "remove"};
+    PyObject *a[4];
+
+    (void) module;
+    if (opy_args_parse("RegisterStorageArea2", args, nargs, kwnames, names, 4, 4, a) < 0 ||
+        check("RegisterStorageArea2", a, 4, 2) < 0)
+        return NULL;
+    keep(a[0], a[1], a[2] == Py_None ? NULL : a[2], a[3]);
+    registered = 2;
+    OrthancPluginRegisterStorageArea2(opy_context, on_create, on_read_whole,
+                                      f_range != NULL ? on_read_range : NULL, on_remove);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"RegisterStorageArea", (PyCFunction) (void (*)(void)) RegisterStorageArea,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterStorageArea($module, /, create, read, remove)\n--\n\n"
+     "Replace Orthanc's storage area: create(uuid, contentType, data) writes an attachment,\n"
+     "read(uuid, contentType) returns its bytes, remove(uuid, contentType) deletes it.\n"
+     "An exception makes the Orthanc operation fail. Only one storage area may be registered."},
+    {"RegisterStorageArea2", (PyCFunction) (void (*)(void)) RegisterStorageArea2,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterStorageArea2($module, /, create, readWhole, readRange, remove)\n--\n\n"
+     "Like RegisterStorageArea, with range reads: readRange(uuid, contentType, rangeStart, size)\n"
+     "returns exactly size bytes starting at rangeStart (readRange may be None).\n"
+     "Only one storage area may be registered."},
+    {NULL, NULL, 0, NULL}
+};
+
+int
+opy_cb_storage_init(PyObject *module)
+{
+    return PyModule_AddFunctions(module, methods);
+}
+
+void
+opy_cb_storage_finalize(void)
+{
+    Py_CLEAR(f_create);
+    Py_CLEAR(f_read);
+    Py_CLEAR(f_range);
+    Py_CLEAR(f_remove);
+}

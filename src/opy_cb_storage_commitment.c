@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_cb_storage_commitment.c - orthanc.RegisterStorageCommitmentScpCallback:
+ * the storage commitment SCP of Orthanc handled in Python.
+ *
+ * Python signatures (as the official plugin, 4.1):
+ *   factory(jobId: str, transactionUid: str, sopClassUids: list[str],
+ *           sopInstanceUids: list[str], remoteAet: str, calledAet: str) -> data
+ *   lookup(sopClassUid: str, sopInstanceUid: str, data)
+ *       -> orthanc.StorageCommitmentFailureReason value (int)
+ * all positional. `data` is any Python object returned by the factory; the
+ * plugin keeps a reference to it until Orthanc destroys the handler of the
+ * request (after the last lookup), then drops it.
+ * Thread: an Orthanc jobs thread, the one running the StorageCommitmentScp
+ * job of the request: the factory, then one lookup per queried instance, in
+ * request order. `data` is dropped when Orthanc destroys the job (it keeps
+ * finished jobs in its history, "JobsHistorySize"), with the GIL held.
+ * Errors (fail closed: an instance is never reported committed by mistake):
+ * - an exception in the factory: traceback logged once (OPY0010), lookup is
+ *   not called and every instance of the request is reported
+ *   PROCESSING_FAILURE, so that the SCU still gets its report;
+ * - an exception in lookup, or a return value that is not an int of
+ *   orthanc.StorageCommitmentFailureReason (bool refused too), reports that
+ *   instance as PROCESSING_FAILURE; the traceback is logged once (OPY0010)
+ *   and the next instances are still looked up.
+ * One registration: a second call raises RuntimeError.
+ */
+#include "opy_python.h"
+#include "opy_args.h"
+#include "opy_enums.h"
+#include "opy_error.h"
+#include "opy_families.h"
+#include "opy_gen.h"
+#include "opy_gil.h"
+#include "opy_module.h"
+#include "opy_registry.h"
+#include "opy_sdk.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static PyObject *factory_callable;  /* strong references or NULL */
+static PyObject *lookup_callable;
+
+/* Handler of a request whose factory raised: every instance fails. */
+static char factory_failed;
+
+/* A str for an optional C string ("" for NULL). New reference or NULL. */
+static PyObject *
+str_or_empty(const char *s)
+{
+    if (s == NULL)
+        s = "";
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
+}
+
+/* A list of n str. New reference or NULL with an exception set. */
+static PyObject *
+str_list(const char *const *items, uint32_t n)
+{
+    PyObject *list = PyList_New((Py_ssize_t) n);
+    uint32_t i;
+
+    if (list == NULL)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        PyObject *s = str_or_empty(items ? items[i] : NULL);
+
+        if (s == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SetItem(list, (Py_ssize_t) i, s);        /* steals s */
+    }
+    return list;
+}
+
+/* The handler given to Orthanc is the PyObject* returned by the factory
+ * (a strong reference, dropped by on_destroy), or &factory_failed. Never
+ * fails: a failing factory makes every instance a PROCESSING_FAILURE. */
+static OrthancPluginErrorCode
+on_factory(void **handler, const char *jobId, const char *transactionUid,
+           const char *const *sopClassUids, const char *const *sopInstanceUids,
+           uint32_t countInstances, const char *remoteAet, const char *calledAet)
+{
+    PyObject *a[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    PyObject *r = NULL;
+    int i, token = opy_gil_enter();
+
+    *handler = &factory_failed;
+    if (token < 0)
+        return OrthancPluginErrorCode_Success;          /* stopping: every instance fails */
+    a[0] = str_or_empty(jobId);
+    a[1] = a[0] ? str_or_empty(transactionUid) : NULL;
+    a[2] = a[1] ? str_list(sopClassUids, countInstances) : NULL;
+    a[3] = a[2] ? str_list(sopInstanceUids, countInstances) : NULL;
+    a[4] = a[3] ? str_or_empty(remoteAet) : NULL;
+    a[5] = a[4] ? str_or_empty(calledAet) : NULL;
+    if (a[5] != NULL)
+        r = PyObject_Vectorcall(factory_callable, a, 6, NULL);
+    if (r == NULL) {
+        opy_error_report("storage commitment factory (every instance reported as "
+                         "PROCESSING_FAILURE)", NULL);
+    }
+    else
+        *handler = r;   /* the reference goes to Orthanc's handler */
+    for (i = 0; i < 6; i++)
+        Py_XDECREF(a[i]);
+    opy_gil_leave(token);
+    return OrthancPluginErrorCode_Success;
+}
+
+static void
+on_destroy(void *handler)
+{
+    int token;
+
+    if (handler == NULL || handler == &factory_failed)
+        return;
+    token = opy_gil_enter();
+    if (token < 0)
+        return;     /* Python is gone: the object cannot be released */
+    Py_DECREF((PyObject *) handler);
+    opy_gil_leave(token);
+}
+
+static OrthancPluginErrorCode
+on_lookup(OrthancPluginStorageCommitmentFailureReason *target, void *handler,
+          const char *sopClassUid, const char *sopInstanceUid)
+{
+    PyObject *a[3] = {NULL, NULL, (PyObject *) handler};
+    PyObject *r = NULL;
+    long long v = OrthancPluginStorageCommitmentFailureReason_ProcessingFailure;
+    int token;
+
+    *target = OrthancPluginStorageCommitmentFailureReason_ProcessingFailure;
+    if (handler == &factory_failed)
+        return OrthancPluginErrorCode_Success;          /* already logged */
+    token = opy_gil_enter();
+    if (token < 0)
+        return OrthancPluginErrorCode_Success;          /* stopping: that instance failed */
+    a[0] = str_or_empty(sopClassUid);
+    a[1] = a[0] ? str_or_empty(sopInstanceUid) : NULL;
+    if (a[1] == NULL)
+        goto error;
+    r = PyObject_Vectorcall(lookup_callable, a, 3, NULL);
+    if (r == NULL)
+        goto error;
+    if (PyBool_Check(r)) {
+        PyErr_Format(PyExc_TypeError, "the storage commitment lookup callback must return a "
+                     "value of orthanc.StorageCommitmentFailureReason, not %R", r);
+        goto error;
+    }
+    if (opy_enum_get(r, "the value returned by the storage commitment lookup callback",
+                     &opy_gen_enums[OPY_ENUM_StorageCommitmentFailureReason], &v) < 0)
+        goto error;
+    *target = (OrthancPluginStorageCommitmentFailureReason) v;
+    goto done;
+error:
+    {
+        char where[400];
+
+        snprintf(where, sizeof where, "storage commitment lookup of %.200s "
+                 "(reported as PROCESSING_FAILURE)", sopInstanceUid ? sopInstanceUid : "");
+        opy_error_report(where, NULL);
+    }
+done:
+    Py_XDECREF(a[0]);
+    Py_XDECREF(a[1]);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return OrthancPluginErrorCode_Success;
+}
+
+static PyObject *
+RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                     PyObject *kwnames)
+{
+    static const char *const names[] = {"factory", "lookup"};
+    static const char fname[] = "RegisterStorageCommitmentScpCallback";
+    PyObject *a[2];
+    OrthancPluginErrorCode code;
+
+    (void) module;
+    if (opy_args_parse(fname, args, nargs, kwnames, names, 2, 2, a) < 0)
+        return NULL;
+    if (opy_registry_check(fname, a[0]) < 0 || opy_registry_check(fname, a[1]) < 0)
+        return NULL;
+    if (factory_callable != NULL) {
+        PyErr_Format(PyExc_RuntimeError, "orthanc.%s(): a storage commitment SCP callback is "
+                     "already registered (only one can be registered)", fname);
+        return NULL;
+    }
+    code = OrthancPluginRegisterStorageCommitmentScpCallback(opy_context, on_factory, on_destroy,
+                                                             on_lookup);
+    if (code != OrthancPluginErrorCode_Success)
+        return opy_error_raise(code);
+    factory_callable = Py_NewRef(a[0]);
+    lookup_callable = Py_NewRef(a[1]);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"RegisterStorageCommitmentScpCallback",
+     (PyCFunction) (void (*)(void)) RegisterStorageCommitmentScpCallback,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterStorageCommitmentScpCallback($module, /, factory, lookup)\n--\n\n"
+     "Handle the storage commitment requests received by Orthanc: for each request Orthanc\n"
+     "calls data = factory(jobId, transactionUid, sopClassUids, sopInstanceUids, remoteAet,\n"
+     "calledAet), then lookup(sopClassUid, sopInstanceUid, data) for each instance, which\n"
+     "returns an orthanc.StorageCommitmentFailureReason (an exception or another value reports\n"
+     "the instance as PROCESSING_FAILURE). Only one handler can be registered."},
+    {NULL, NULL, 0, NULL}
+};
+
+int
+opy_cb_storage_commitment_init(PyObject *module)
+{
+    return PyModule_AddFunctions(module, methods);
+}
+
+void
+opy_cb_storage_commitment_finalize(void)
+{
+    Py_CLEAR(factory_callable);
+    Py_CLEAR(lookup_callable);
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_cb_worklist.c - orthanc.RegisterWorklistCallback: the modality
+ * worklist C-FIND SCP of Orthanc handled in Python.
+ *
+ * Python signature (as the official plugin):
+ *   callback(answers: orthanc.WorklistAnswers, query: orthanc.WorklistQuery,
+ *            issuerAet: str, calledAet: str), positional.
+ * `answers` and `query` are borrowed: valid only during the call (later use
+ * raises ValueError).
+ * Thread: the Orthanc DICOM thread of the association (Orthanc serialises
+ * the worklist callbacks).
+ * Errors: an exception makes the worklist C-FIND fail (the SCU gets a
+ * failure status); its traceback is logged once (OPY0010). The return value
+ * is ignored.
+ * One registration: a second RegisterWorklistCallback raises RuntimeError.
+ */
+#include "opy_python.h"
+#include "opy_error.h"
+#include "opy_families.h"
+#include "opy_gen.h"
+#include "opy_gil.h"
+#include "opy_handle.h"
+#include "opy_module.h"
+#include "opy_registry.h"
+#include "opy_sdk.h"
+
+#include <string.h>
+
+static PyObject *callable;      /* strong reference or NULL */
+
+/* A str for an optional C string ("" for NULL). New reference or NULL. */
+static PyObject *
+aet(const char *s)
+{
+    if (s == NULL)
+        s = "";
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
+}
+
+static OrthancPluginErrorCode
+on_worklist(OrthancPluginWorklistAnswers *answers, const OrthancPluginWorklistQuery *query,
+            const char *issuerAet, const char *calledAet)
+{
+    PyObject *a = NULL, *q = NULL, *issuer = NULL, *called = NULL, *r = NULL;
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;           /* stopping: fail */
+    a = opy_handle_new(opy_state->types[OPY_TYPE_WorklistAnswers], answers);
+    q = a ? opy_handle_new(opy_state->types[OPY_TYPE_WorklistQuery], (void *) query) : NULL;
+    issuer = q ? aet(issuerAet) : NULL;
+    called = issuer ? aet(calledAet) : NULL;
+    if (called == NULL) {
+        code = opy_error_report("worklist callback (arguments)", NULL);
+        goto done;
+    }
+    r = PyObject_CallFunctionObjArgs(callable, a, q, issuer, called, NULL);
+    if (r == NULL) {
+        code = opy_error_report("worklist callback", NULL);
+        goto done;
+    }
+    code = OrthancPluginErrorCode_Success;
+done:
+    if (a != NULL)
+        opy_handle_invalidate(a);
+    if (q != NULL)
+        opy_handle_invalidate(q);
+    Py_XDECREF(r);
+    Py_XDECREF(a);
+    Py_XDECREF(q);
+    Py_XDECREF(issuer);
+    Py_XDECREF(called);
+    opy_gil_leave(token);
+    return code;
+}
+
+static PyObject *
+RegisterWorklistCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames)
+{
+    PyObject *f = opy_registry_one_callable("RegisterWorklistCallback", args, nargs, kwnames);
+    OrthancPluginErrorCode code;
+
+    (void) module;
+    if (f == NULL || opy_registry_check("RegisterWorklistCallback", f) < 0)
+        return NULL;
+    if (callable != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "orthanc.RegisterWorklistCallback(): a worklist "
+                        "callback is already registered (only one can be registered)");
+        return NULL;
+    }
+    code = OrthancPluginRegisterWorklistCallback(opy_context, on_worklist);
+    if (code != OrthancPluginErrorCode_Success)
+        return opy_error_raise(code);
+    callable = Py_NewRef(f);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"RegisterWorklistCallback", (PyCFunction) (void (*)(void)) RegisterWorklistCallback,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterWorklistCallback($module, /, callback)\n--\n\n"
+     "Handle the modality worklist C-FIND requests received by Orthanc: Orthanc calls\n"
+     "callback(answers, query, issuerAet, calledAet); answers (orthanc.WorklistAnswers) and\n"
+     "query (orthanc.WorklistQuery) are valid only during the call. An exception fails the\n"
+     "C-FIND. Only one worklist callback can be registered."},
+    {NULL, NULL, 0, NULL}
+};
+
+int
+opy_cb_worklist_init(PyObject *module)
+{
+    return PyModule_AddFunctions(module, methods);
+}
+
+void
+opy_cb_worklist_finalize(void)
+{
+    Py_CLEAR(callable);
+}
