@@ -29,18 +29,8 @@ IGNORED_SUFFIX = '.counts-ignored'
 # The one list of callables that no test can reach yet, each with its reason.
 # Patterns are fnmatch patterns over the public names.
 UNREACHABLE = {
-    'FindQuery.*': 'a FindQuery is only handed to C-FIND callbacks (RegisterFindCallback), '
-                   'not wrapped before the callback-families issue',
-    'FindAnswers.*': 'a FindAnswers is only handed to C-FIND callbacks (RegisterFindCallback), '
-                     'not wrapped before the callback-families issue',
-    'WorklistQuery.*': 'a WorklistQuery is only handed to worklist callbacks '
-                       '(RegisterWorklistCallback), not wrapped before the callback-families issue',
-    'WorklistAnswers.*': 'a WorklistAnswers is only handed to worklist callbacks '
-                         '(RegisterWorklistCallback), not wrapped before the callback-families issue',
     'StorageArea.*': 'Orthanc hands a StorageArea only to database-backend plugins, '
                      'never to a plugin like this one',
-    'Job.SubmitJob': 'a Job comes only from CreateJob, which needs Python job callbacks '
-                     '(callback-families issue)',
 }
 # Classes without any method (nothing to call): DicomWebNode,
 # ServerChunkedRequestReader, WebDavCollection.

@@ -47,12 +47,12 @@ def test_ignored_servers_write_apart(orthanc_factory):
 
 
 def test_aggregate_and_never_called(tmp_path):
-    (tmp_path / 'a.counts').write_text('ComputeMd5 2\nComputeSha1 0\nFindQuery.GetFindQuerySize 0\n')
+    (tmp_path / 'a.counts').write_text('ComputeMd5 2\nComputeSha1 0\nStorageArea.StorageAreaRead 0\n')
     (tmp_path / 'b.counts').write_text('ComputeMd5 1\nComputeSha1 0\n')
     (tmp_path / 'c.counts-ignored').write_text('ComputeSha1 5\n')
     counts, files = exercised.aggregate(tmp_path)
     assert len(files) == 2 and counts['ComputeMd5'] == 3 and counts['ComputeSha1'] == 0
-    assert exercised.never_called(['ComputeMd5', 'ComputeSha1', 'FindQuery.GetFindQuerySize'],
+    assert exercised.never_called(['ComputeMd5', 'ComputeSha1', 'StorageArea.StorageAreaRead'],
                                   counts) == ['ComputeSha1']
 
 
@@ -61,5 +61,6 @@ def test_unreachable_list_has_reasons():
     for pattern, reason in exercised.UNREACHABLE.items():
         assert reason and len(reason) > 20
         assert any(exercised.fnmatch.fnmatchcase(n, pattern) for n in callables), pattern
-    assert exercised.unreachable_reason('Job.SubmitJob')
+    assert exercised.unreachable_reason('StorageArea.StorageAreaCreate')
+    assert exercised.unreachable_reason('Job.SubmitJob') is None
     assert exercised.unreachable_reason('ComputeMd5') is None
