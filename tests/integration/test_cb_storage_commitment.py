@@ -12,6 +12,7 @@ import pytest
 
 import dicomgen
 import harness
+import seedcheck
 
 SC = dicomgen.SECONDARY_CAPTURE
 OTHER_CLASS = '1.2.840.10008.5.1.4.1.1.2'      # CT Image Storage
@@ -70,10 +71,7 @@ def stored(srv):
 # ------------------------------------------------------------ seed sample
 
 def test_seed_script_is_verbatim():
-    seed = harness.REPO.parent / 'shared' / 'seed' / 'python-plugin.txt'
-    if not seed.is_file():
-        pytest.skip('seed page not available')
-    assert harness.script_text('cb_storage_commitment_seed.py').strip() in seed.read_text()
+    seedcheck.seed_sample_check('cb_storage_commitment_seed.py')
 
 
 def test_seed_default_lookup(servers):

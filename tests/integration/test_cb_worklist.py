@@ -13,6 +13,7 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 import dicomgen
 import harness
+import seedcheck
 from scp_tools import dcmtk, find_answers
 
 WORKLIST_FIND = '1.2.840.10008.5.1.4.31'
@@ -55,12 +56,7 @@ def modalities(out):
 # ------------------------------------------------------------ seed sample
 
 def test_seed_script_is_verbatim():
-    seed = harness.REPO.parent / 'shared' / 'seed' / 'python-plugin.txt'
-    if not seed.is_file():
-        pytest.skip('seed page not available')
-    text = harness.script_text('cb_worklist_seed.py').replace('@WORKLIST_DIR@',
-                                                              '/tmp/WorklistsDatabase')
-    assert text.strip() in seed.read_text()
+    seedcheck.seed_sample_check('cb_worklist_seed.py', {'@WORKLIST_DIR@': '/tmp/WorklistsDatabase'})
 
 
 @pytest.fixture(scope='module')

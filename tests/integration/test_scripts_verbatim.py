@@ -2,19 +2,14 @@
 """The sample scripts under scripts/ are the documentation's, verbatim except
 for the @PLACEHOLDERS@ (ports, paths, loop count) that tests must choose."""
 
-from pathlib import Path
-
 import pytest
 
 import harness
-
-SEED_CANDIDATES = [
-    harness.REPO.parent / 'shared' / 'seed' / 'python-plugin.txt',
-    Path('/work/shared/seed/python-plugin.txt'),
-]
+import seedcheck
 
 # placeholder -> the value printed in the documentation
 DOC_VALUES = {'@SAMPLE_DCM@': '/tmp/sample.dcm', '@HTTP_PORT@': '8042', '@OUTER_LOOPS@': '1000',
+              '@AUTHZ_PORT@': '8000',
               '@LENA_URL@': 'https://orthanc.uclouvain.be/hg/orthanc-tests/raw-file/Orthanc-1.11.0/'
                             'Database/LenaTwiceWithFragments.dcm'}
 
@@ -22,22 +17,13 @@ SAMPLES = ['hello.py', 'rest.py', 'override_rest.py', 'changes.py', 'autorouting
            'scheduler.py', 'find_metadata.py', 'paging.py', 'catching_exceptions.py',
            'multiprocessing_pool.py', 'multiprocessing_token.py',
            'inspect_api.py', 'lookup_dictionary.py', 'create_dicom.py', 'image_conversions.py',
-           'pydicom_sample.py', 'thumbnail.py', 'mosaic.py', 'excel_report.py', 'explorer.py']
-
-
-def seed_text():
-    for p in SEED_CANDIDATES:
-        if p.is_file():
-            return p.read_text()
-    pytest.skip('documentation page (shared/seed/python-plugin.txt) not available')
+           'pydicom_sample.py', 'thumbnail.py', 'mosaic.py', 'excel_report.py', 'explorer.py',
+           'stored_instance.py', 'http_filter.py', 'http_filter_authz.py']
 
 
 @pytest.mark.parametrize('name', SAMPLES)
 def test_sample_is_verbatim(name):
-    text = harness.script_text(name)
-    for key, value in DOC_VALUES.items():
-        text = text.replace(key, value)
-    assert text.strip() in seed_text()
+    seedcheck.seed_sample_check(name, DOC_VALUES)
 
 
 def test_example_rest_is_the_sample():
