@@ -10,9 +10,9 @@
 #include <string.h>
 
 int
-opy_args_parse(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-               PyObject *kwnames, const char *const *names, int n, int required,
-               PyObject **out)
+opy_args_parse_slow(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                    PyObject *kwnames, const char *const *names, int n, int required,
+                    PyObject **out)
 {
     Py_ssize_t nkw = kwnames ? PyTuple_Size(kwnames) : 0;
     Py_ssize_t k;
@@ -185,22 +185,17 @@ opy_enum_get(PyObject *obj, const char *what, const void *defp, long long *out)
     const OpyEnumValue *e;
     long long v, all = 0;
 
-    size_t lo = 0, hi;
+    size_t i;
 
     if (opy_long_get(obj, what, INT32_MIN, INT32_MAX, &v) < 0)
         return -1;
-    hi = def->n_sorted;
-    while (lo < hi) {                       /* binary search of the values */
-        size_t mid = (lo + hi) / 2;
-
-        if (def->sorted[mid] == v) {
+    for (i = 0; i < def->n_ranges; i++) {   /* few runs: ErrorCode has 5 */
+        if (v < def->ranges[2 * i])
+            break;
+        if (v <= def->ranges[2 * i + 1]) {
             *out = v;
             return 0;
         }
-        if (def->sorted[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
     }
     for (e = def->values; def->flags && e->name != NULL; e++)
         all |= e->value;
@@ -310,4 +305,47 @@ opy_bool_get(PyObject *obj, const char *what, int *out)
     }
     *out = PyObject_IsTrue(obj);
     return *out < 0 ? -1 : 0;
+}
+
+/* Results that point into constant tables of Orthanc: one str per pointer,
+ * kept in a small direct-mapped cache (checked against the text, so a
+ * pointer reused for another text only costs a miss). With the GIL held. */
+#define STATIC_CACHE 64
+static struct {
+    const char *ptr;
+    PyObject *str;
+} static_cache[STATIC_CACHE];
+
+PyObject *
+opy_static_string(const char *s)
+{
+    size_t slot;
+    PyObject *str;
+
+    if (s == NULL)
+        Py_RETURN_NONE;
+    slot = ((uintptr_t) s >> 3) % STATIC_CACHE;
+    if (static_cache[slot].ptr == s) {
+        const char *cached = PyUnicode_AsUTF8(static_cache[slot].str);
+
+        if (cached != NULL && strcmp(cached, s) == 0)
+            return Py_NewRef(static_cache[slot].str);
+    }
+    str = opy_borrowed_string(s);
+    if (str != NULL) {
+        Py_XSETREF(static_cache[slot].str, Py_NewRef(str));
+        static_cache[slot].ptr = s;
+    }
+    return str;
+}
+
+void
+opy_static_string_clear(void)
+{
+    size_t i;
+
+    for (i = 0; i < STATIC_CACHE; i++) {
+        static_cache[i].ptr = NULL;
+        Py_CLEAR(static_cache[i].str);
+    }
 }

@@ -14,9 +14,24 @@
  * first `required` of them mandatory). On success out[i] is a borrowed
  * reference or NULL for an omitted optional argument, and 0 is returned;
  * otherwise -1 with TypeError set, naming the function `fname`. */
-int opy_args_parse(const char *fname, PyObject *const *args, Py_ssize_t nargs,
-                   PyObject *kwnames, const char *const *names, int n, int required,
-                   PyObject **out);
+int opy_args_parse_slow(const char *fname, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames, const char *const *names, int n, int required,
+                        PyObject **out);
+
+/* The hot path (every wrapper): all arguments given by position. */
+static inline int
+opy_args_parse(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+               const char *const *names, int n, int required, PyObject **out)
+{
+    if (kwnames == NULL && nargs == n) {
+        int i;
+
+        for (i = 0; i < n; i++)
+            out[i] = args[i];
+        return 0;
+    }
+    return opy_args_parse_slow(fname, args, nargs, kwnames, names, n, required, out);
+}
 
 /* A pinned view of a str or bytes-like argument, valid until
  * opy_bytes_release(), also with the GIL released. */
@@ -69,6 +84,8 @@ int opy_image_buffer_check(Py_ssize_t size, long long pitch, long long height, c
 PyObject *opy_take_buffer(OrthancPluginMemoryBuffer *buffer);   /* frees the buffer */
 PyObject *opy_take_string(char *s);                             /* frees s */
 PyObject *opy_borrowed_string(const char *s);                   /* None for NULL */
+PyObject *opy_static_string(const char *s);     /* same, cached: s points into a constant table */
+void opy_static_string_clear(void);             /* drops the cache (module clear) */
 
 /* A dict {str: str} from parallel arrays of UTF-8 strings (invalid bytes
  * kept as surrogate escapes). New reference or NULL. */

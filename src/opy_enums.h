@@ -22,8 +22,8 @@ typedef struct {
     const char *doc;
     const OpyEnumValue *values; /* terminated by a NULL name */
     int flags;                  /* a bit mask: any combination of the values */
-    const long long *sorted;    /* the distinct values, ascending (binary search) */
-    size_t n_sorted;
+    const long long *ranges;    /* the values as n_ranges [low, high] runs, ascending */
+    size_t n_ranges;
 } OpyEnumDef;
 
 extern const OpyEnumDef opy_gen_enums[];   /* terminated by a NULL name */

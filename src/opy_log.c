@@ -14,18 +14,12 @@
 #include <string.h>
 
 static atomic_int log_closed;
-static atomic_int sdk_closed;
+atomic_int opy_sdk_closed_flag;
 
 void
 opy_sdk_close(void)
 {
-    atomic_store(&sdk_closed, 1);
-}
-
-int
-opy_sdk_is_closed(void)
-{
-    return atomic_load(&sdk_closed);
+    atomic_store(&opy_sdk_closed_flag, 1);
 }
 
 void

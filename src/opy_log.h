@@ -12,6 +12,8 @@
 
 #include "opy_python.h"
 
+#include <stdatomic.h>
+
 typedef enum {
     OPY_LOG_INFO,
     OPY_LOG_WARNING,
@@ -27,7 +29,12 @@ void opy_log_str(OpyLogLevel level, const char *message);
 /* Once Orthanc is stopping, SDK calls from Python raise (the REST API, ...)
  * while the log still works until the plugin is finalized. */
 void opy_sdk_close(void);
-int opy_sdk_is_closed(void);
+extern atomic_int opy_sdk_closed_flag;
+static inline int
+opy_sdk_is_closed(void)
+{
+    return atomic_load_explicit(&opy_sdk_closed_flag, memory_order_relaxed);
+}
 
 /* After this, opy_log writes to stderr (Orthanc's context is gone). */
 void opy_log_close(void);

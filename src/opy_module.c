@@ -6,6 +6,7 @@
  * part (error, log, types, enums, core API, callback families).
  */
 #include "opy_module.h"
+#include "opy_args.h"
 #include "opy_families.h"
 #include "opy_enums.h"
 #include "opy_error.h"
@@ -107,6 +108,7 @@ module_clear(PyObject *module)
         return 0;
     if (opy_state == st)
         opy_state = NULL;
+    opy_static_string_clear();
     Py_CLEAR(st->OrthancException);
     Py_CLEAR(st->LogStreamType);
     for (i = 0; i < OPY_TYPE_COUNT; i++)

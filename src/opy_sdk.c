@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 OrthancPluginContext *opy_context;
-_Thread_local OrthancPluginErrorCode opy_sdk_last_error;
+__attribute__((tls_model("initial-exec"))) _Thread_local OrthancPluginErrorCode opy_sdk_last_error;
 
 static OrthancPluginContext *orthanc;      /* the context Orthanc gave us */
 static OrthancPluginContext proxy;

@@ -21,7 +21,7 @@
  * return void or NULL drop that code; wrappers read it back, so that every
  * failure raises with Orthanc's own error code. */
 extern OrthancPluginContext *opy_context;
-extern _Thread_local OrthancPluginErrorCode opy_sdk_last_error;
+extern __attribute__((tls_model("initial-exec"))) _Thread_local OrthancPluginErrorCode opy_sdk_last_error;
 
 /* Installs the proxy around Orthanc's context (OrthancPluginInitialize). */
 void opy_sdk_init(OrthancPluginContext *orthanc_context);
