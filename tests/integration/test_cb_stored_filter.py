@@ -107,3 +107,14 @@ def test_filter_fails_closed(rules, uri, text):
     assert rules.count_log(r'OPY0010 Exception in HTTP filter for %s ' % uri, since=mark) == 1
     assert rules.count_log(r'^\w+Error: %s$' % text, since=mark) == 1
     assert rules.get('/system')[0] == 200       # still serving
+
+
+def test_return_values_are_ignored(rules):
+    # REST, change and stored-instance callbacks: whatever they return is
+    # ignored, without any log line (the stored case is covered above).
+    mark = rules.log_mark()
+    assert rules.get('/returns-garbage')[:3:2] == (200, b'answered')
+    rules.upload(dicomgen.make_instance(patient_id='STORED-3'))
+    rules.wait_log(r'OPY0010 Exception in OnStoredInstance callback', since=mark)
+    assert rules.count_log(r'OPY0010', since=mark) == 1        # only the raising one
+    assert rules.count_log(r'OnChange', since=mark) == 0

@@ -18,6 +18,7 @@ def Raises(dicom, instanceId):
 
 def Second(dicom, instanceId):
     CALLS.append('second %d' % dicom.GetInstanceSize())
+    return {'a bad': 'return value'}            # ignored: the return value is unused
 
 
 orthanc.RegisterOnStoredInstanceCallback(First)
@@ -60,3 +61,16 @@ def Report(output, uri, **request):
 
 
 orthanc.RegisterRestCallback('/report', Report)
+
+
+def AnswersThenReturnsGarbage(output, uri, **request):
+    output.AnswerBuffer('answered', 'text/plain')
+    return object()                             # ignored
+
+
+def OnChange(changeType, level, resource):
+    return 42                                   # ignored
+
+
+orthanc.RegisterRestCallback('/returns-garbage', AnswersThenReturnsGarbage)
+orthanc.RegisterOnChangeCallback(OnChange)
