@@ -419,6 +419,8 @@ static PyMethodDef methods[] = {
 int
 opy_cb_chunked_init(PyObject *module)
 {
+    /* A new interpreter (first start or after POST /tools/reset): empty again. */
+    n_routes = 0;
     return PyModule_AddFunctions(module, methods);
 }
 

@@ -280,6 +280,9 @@ static PyMethodDef methods[] = {
 int
 opy_cb_rest_init(PyObject *module)
 {
+    /* A new interpreter (first start, or Orthanc restarted by /tools/reset,
+     * which drops every route it had): the table starts empty again. */
+    n_routes = 0;
     return PyModule_AddFunctions(module, methods);
 }
 
@@ -290,6 +293,9 @@ opy_cb_rest_finalize(void)
 
     /* Orthanc keeps the C entry points registered; a late call finds the
      * interpreter closed (opy_gil_enter fails) before touching routes. */
-    for (i = 0; i < n_routes; i++)
+    for (i = 0; i < n_routes; i++) {
         Py_CLEAR(routes[i].callable);
+        free(routes[i].regex);
+        routes[i].regex = NULL;
+    }
 }

@@ -353,6 +353,8 @@ static PyMethodDef methods[] = {
 int
 opy_cb_storage_init(PyObject *module)
 {
+    /* A new interpreter (first start or after POST /tools/reset): empty again. */
+    registered = 0;
     return PyModule_AddFunctions(module, methods);
 }
 

@@ -547,6 +547,8 @@ static PyMethodDef methods[] = {
 int
 opy_cb_webdav_init(PyObject *module)
 {
+    /* A new interpreter (first start or after POST /tools/reset): empty again. */
+    n_collections = 0;
     return PyModule_AddFunctions(module, methods);
 }
 

@@ -23,6 +23,13 @@ opy_sdk_close(void)
 }
 
 void
+opy_log_open(void)
+{
+    atomic_store(&log_closed, 0);
+    atomic_store(&opy_sdk_closed_flag, 0);
+}
+
+void
 opy_log_close(void)
 {
     atomic_store(&log_closed, 1);

@@ -36,6 +36,10 @@ opy_sdk_is_closed(void)
     return atomic_load_explicit(&opy_sdk_closed_flag, memory_order_relaxed);
 }
 
+/* Orthanc (re)loads the plugin: the log and the SDK are usable again
+ * (the library stays loaded across POST /tools/reset). */
+void opy_log_open(void);
+
 /* After this, opy_log writes to stderr (Orthanc's context is gone). */
 void opy_log_close(void);
 int opy_log_is_closed(void);

@@ -70,6 +70,7 @@ OrthancPluginInitialize(OrthancPluginContext *context)
     int rc = -1;
 
     opy_sdk_init(context);
+    opy_log_open();                 /* also after POST /tools/reset reloaded us */
     context = opy_context;
     if (!OrthancPluginCheckVersion(context)) {
         opy_log(OPY_LOG_ERROR, "OPY0023 this Orthanc (%s) is older than the SDK of the Python plugin "
