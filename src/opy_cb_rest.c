@@ -157,6 +157,14 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
     return opy_rest_serve(routes[index].callable, routes[index].regex, output, url, req);
 }
 
+/* Python routes calling Python routes (RestApiGetAfterPlugins) run nested on
+ * one thread; each level costs C stack in Orthanc and here, so the nesting
+ * is bounded: past OPY_REST_MAX_DEPTH the innermost call fails with a clear
+ * error instead of overflowing the stack (Orthanc 1.10.1's HTTP threads
+ * overflowed at about 21 levels of a minimal route, measured). */
+#define OPY_REST_MAX_DEPTH 10
+static _Thread_local int rest_depth;
+
 OrthancPluginErrorCode
 opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *output,
                const char *url, const OrthancPluginHttpRequest *req)
@@ -165,10 +173,22 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     int answered, own_details;
-    int token = opy_gil_enter();
+    int token;
 
+    if (rest_depth >= OPY_REST_MAX_DEPTH) {
+        char details[256];
+
+        snprintf(details, sizeof details, "Python REST callbacks nested more than %d deep "
+                 "(a route calling itself through RestApiGetAfterPlugins?): %.100s",
+                 OPY_REST_MAX_DEPTH, url);
+        opy_log(OPY_LOG_ERROR, "OPY0025 %s", details);
+        OrthancPluginSetHttpErrorDetails(opy_context, output, details, 0);  /* no GIL here */
+        return OrthancPluginErrorCode_BadSequenceOfCalls;
+    }
+    token = opy_gil_enter();
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;       /* Python is stopping */
+    rest_depth++;
     st = opy_state;
     out = opy_handle_new(st->types[OPY_TYPE_RestOutput], output);
     if (out == NULL) {
@@ -208,6 +228,7 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
 done:
     Py_XDECREF(result);
     Py_XDECREF(out);
+    rest_depth--;
     opy_gil_leave(token);
     return code;
 }
