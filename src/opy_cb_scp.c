@@ -41,6 +41,7 @@
  * registration (either form), raises RuntimeError.
  */
 #include "opy_python.h"
+#include "opy_cb_scp.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -53,6 +54,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MOVE_NARGS 10
@@ -67,31 +69,38 @@ static PyObject *move_kwnames;      /* the MOVE_NARGS keyword names (tuple) */
 
 /* ------------------------------------------------------------ C-FIND */
 
-static OrthancPluginErrorCode
-on_find(OrthancPluginFindAnswers *answers, const OrthancPluginFindQuery *query,
-        const char *issuerAet, const char *calledAet)
+/* A str for an optional C string ("" for NULL). New reference or NULL. */
+static PyObject *
+aet(const char *s)
+{
+    if (s == NULL)
+        s = "";
+    return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
+}
+
+OrthancPluginErrorCode
+opy_scp_call_query(PyObject *callable, const char *what, int answers_type, void *answers,
+                   int query_type, const void *query, const char *issuerAet, const char *calledAet)
 {
     PyObject *a = NULL, *q = NULL, *issuer = NULL, *called = NULL, *r = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
     int token = opy_gil_enter();
+    char where[64];
 
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;           /* stopping: fail */
-    a = opy_handle_new(opy_state->types[OPY_TYPE_FindAnswers], answers);
-    q = a ? opy_handle_new(opy_state->types[OPY_TYPE_FindQuery], (void *) query) : NULL;
-    issuer = q ? PyUnicode_DecodeUTF8(issuerAet ? issuerAet : "",
-                                      (Py_ssize_t) strlen(issuerAet ? issuerAet : ""),
-                                      "surrogateescape") : NULL;
-    called = issuer ? PyUnicode_DecodeUTF8(calledAet ? calledAet : "",
-                                           (Py_ssize_t) strlen(calledAet ? calledAet : ""),
-                                           "surrogateescape") : NULL;
+    a = opy_handle_new(opy_state->types[answers_type], answers);
+    q = a ? opy_handle_new(opy_state->types[query_type], (void *) query) : NULL;
+    issuer = q ? aet(issuerAet) : NULL;
+    called = issuer ? aet(calledAet) : NULL;
     if (called == NULL) {
-        code = opy_error_report("C-FIND callback (arguments)", NULL);
+        snprintf(where, sizeof where, "%s (arguments)", what);
+        code = opy_error_report(where, NULL);
         goto done;
     }
-    r = PyObject_CallFunctionObjArgs(find_callable, a, q, issuer, called, NULL);
+    r = PyObject_CallFunctionObjArgs(callable, a, q, issuer, called, NULL);
     if (r == NULL) {
-        code = opy_error_report("C-FIND callback", NULL);
+        code = opy_error_report(what, NULL);
         goto done;
     }
     code = OrthancPluginErrorCode_Success;
@@ -107,6 +116,14 @@ done:
     Py_XDECREF(called);
     opy_gil_leave(token);
     return code;
+}
+
+static OrthancPluginErrorCode
+on_find(OrthancPluginFindAnswers *answers, const OrthancPluginFindQuery *query,
+        const char *issuerAet, const char *calledAet)
+{
+    return opy_scp_call_query(find_callable, "C-FIND callback", OPY_TYPE_FindAnswers, answers,
+                              OPY_TYPE_FindQuery, query, issuerAet, calledAet);
 }
 
 /* ------------------------------------------------------------ C-MOVE */

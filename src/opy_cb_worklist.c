@@ -16,6 +16,7 @@
  * One registration: a second RegisterWorklistCallback raises RuntimeError.
  */
 #include "opy_python.h"
+#include "opy_cb_scp.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gen.h"
@@ -29,51 +30,12 @@
 
 static PyObject *callable;      /* strong reference or NULL */
 
-/* A str for an optional C string ("" for NULL). New reference or NULL. */
-static PyObject *
-aet(const char *s)
-{
-    if (s == NULL)
-        s = "";
-    return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
-}
-
 static OrthancPluginErrorCode
 on_worklist(OrthancPluginWorklistAnswers *answers, const OrthancPluginWorklistQuery *query,
             const char *issuerAet, const char *calledAet)
 {
-    PyObject *a = NULL, *q = NULL, *issuer = NULL, *called = NULL, *r = NULL;
-    OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
-    int token = opy_gil_enter();
-
-    if (token < 0)
-        return OrthancPluginErrorCode_Plugin;           /* stopping: fail */
-    a = opy_handle_new(opy_state->types[OPY_TYPE_WorklistAnswers], answers);
-    q = a ? opy_handle_new(opy_state->types[OPY_TYPE_WorklistQuery], (void *) query) : NULL;
-    issuer = q ? aet(issuerAet) : NULL;
-    called = issuer ? aet(calledAet) : NULL;
-    if (called == NULL) {
-        code = opy_error_report("worklist callback (arguments)", NULL);
-        goto done;
-    }
-    r = PyObject_CallFunctionObjArgs(callable, a, q, issuer, called, NULL);
-    if (r == NULL) {
-        code = opy_error_report("worklist callback", NULL);
-        goto done;
-    }
-    code = OrthancPluginErrorCode_Success;
-done:
-    if (a != NULL)
-        opy_handle_invalidate(a);
-    if (q != NULL)
-        opy_handle_invalidate(q);
-    Py_XDECREF(r);
-    Py_XDECREF(a);
-    Py_XDECREF(q);
-    Py_XDECREF(issuer);
-    Py_XDECREF(called);
-    opy_gil_leave(token);
-    return code;
+    return opy_scp_call_query(callable, "worklist callback", OPY_TYPE_WorklistAnswers, answers,
+                              OPY_TYPE_WorklistQuery, query, issuerAet, calledAet);
 }
 
 static PyObject *
