@@ -224,10 +224,12 @@ def main():
     ap.add_argument('--plugin', default=str(REPO / 'build' / 'libOrthancPython.so'))
     ap.add_argument('--native', default=str(REPO / 'build' / 'libOpyBenchNative.so'))
     ap.add_argument('--out', default=None, help='also write the table (markdown) to this file')
+    ap.add_argument('--variants', default=None,
+                    help='comma-separated subset of: python,native,none,official 4.0')
     cfg = ap.parse_args()
     cfg.seconds = 2 if cfg.quick else 5
     cfg.sdk_calls = 20000 if cfg.quick else 200000
-    cfg.file_calls = 5 if cfg.quick else 20
+    cfg.file_calls = 5 if cfg.quick else 40
     cfg.gets = 2000 if cfg.quick else 50000
     cfg.posts = 1000 if cfg.quick else 20000
     n_uploads = 100 if cfg.quick else 1000
@@ -239,6 +241,8 @@ def main():
     variants = {'python': ([cfg.plugin], script), 'native': ([cfg.native], None), 'none': ([], None)}
     if os.path.exists(OFFICIAL):
         variants['official 4.0'] = ([OFFICIAL], script)
+    if cfg.variants:
+        variants = {k: v for k, v in variants.items() if k in cfg.variants.split(',')}
     print('generating test data...', flush=True)
     big = dicomgen.make_instance(rows=2048, columns=2048, bits=16, patient_id='BENCH-BIG')
     small = [dicomgen.make_instance(patient_id='BENCH-%d' % (i % 20), rows=16, columns=16)
@@ -266,16 +270,9 @@ def render(med, variants, cfg, n_uploads):
         for c in cols:
             x = med[c].get(key)
             vals.append('-' if x is None else ('%.3f' % x if x < 10 else '%.0f' % x))
-        if key in ('rss_growth_kib',):
-            ref, how = med['none'].get(key), 'diff'
-        elif key in ('uploads_s',):
-            ref, how = med['none'].get(key), 'ratio'
-        elif key == 'startup_s':
-            ref, how = med['none'].get(key), 'diff'
-        elif key == 'p50_ms_loaded':
-            ref, how = med['native'].get(key), 'ratio'
-        else:
-            ref, how = med['native'].get(key), 'ratio'
+        base = 'none' if key in ('rss_growth_kib', 'uploads_s', 'startup_s') else 'native'
+        how = 'diff' if key in ('rss_growth_kib', 'startup_s') else 'ratio'
+        ref = med.get(base, {}).get(key)
 
         def rel(c):
             x = med.get(c, {}).get(key)
