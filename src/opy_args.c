@@ -307,9 +307,11 @@ opy_bool_get(PyObject *obj, const char *what, int *out)
     return *out < 0 ? -1 : 0;
 }
 
-/* Results that point into constant tables of Orthanc: one str per pointer,
- * kept in a small direct-mapped cache (checked against the text, so a
- * pointer reused for another text only costs a miss). With the GIL held. */
+/* Results that point into constant tables of Orthanc (the descriptions of
+ * GetErrorDescription: string literals, or messages registered for the
+ * process's lifetime): one str per pointer, kept in a small direct-mapped
+ * cache. Only for such functions (the static_str_result list of the
+ * generator's overrides). With the GIL held. */
 #define STATIC_CACHE 64
 static struct {
     const char *ptr;
@@ -325,12 +327,8 @@ opy_static_string(const char *s)
     if (s == NULL)
         Py_RETURN_NONE;
     slot = ((uintptr_t) s >> 3) % STATIC_CACHE;
-    if (static_cache[slot].ptr == s) {
-        const char *cached = PyUnicode_AsUTF8(static_cache[slot].str);
-
-        if (cached != NULL && strcmp(cached, s) == 0)
-            return Py_NewRef(static_cache[slot].str);
-    }
+    if (static_cache[slot].ptr == s)
+        return Py_NewRef(static_cache[slot].str);
     str = opy_borrowed_string(s);
     if (str != NULL) {
         Py_XSETREF(static_cache[slot].str, Py_NewRef(str));
