@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install dependencies, build the plugin, run the C unit tests (if any) and the
-# integration tests against the real Orthanc.  Exit status: pytest's, or
+# integration and robustness tests against the real Orthanc.  Exit status: pytest's, or
 # ctest's if pytest passed and ctest did not.
 #
 # Extra arguments are passed to pytest, e.g.  scripts/test.sh -k rest -x
@@ -30,7 +30,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 pytest_rc=0
-/usr/bin/python3 -m pytest -n 2 tests/integration -q -rs "$@" || pytest_rc=$?
+/usr/bin/python3 -m pytest -n 2 tests/integration tests/robustness -q -rs "$@" || pytest_rc=$?
 
 if [ "$pytest_rc" -ne 0 ]; then
   exit "$pytest_rc"

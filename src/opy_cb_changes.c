@@ -11,6 +11,13 @@
  * (OPY_CHANGES_MAX): when full, Orthanc's thread waits, no change is lost.
  * On stop the queue is drained (ORTHANC_STOPPED included) before Python
  * stops.
+ * ORTHANC_STOPPED is synchronous: Orthanc signals it before it stops its
+ * servers and destroys its database; the plugin waits (at most 5 s) until
+ * Python callbacks got it, then closes the SDK for the threads that are not
+ * inside a callback of Orthanc, so that script threads and timers still
+ * calling orthanc.* get a clear orthanc.OrthancException instead of reaching
+ * a core that is being destroyed (which aborted the process). The C callback is registered for every script, with or without
+ * Python change callbacks, for that reason.
  * Errors: an exception is logged with its traceback (OPY0010) and the next
  * callbacks and changes are still delivered. The return value is ignored.
  */
@@ -21,11 +28,14 @@
 #include "opy_registry.h"
 #include "opy_sdk.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define OPY_CHANGES_MAX 65536
+#define OPY_STOPPED_WAIT_S 5
 
 typedef struct OpyChange {
     struct OpyChange *next;
@@ -44,14 +54,52 @@ static size_t count;
 static int stopping;
 static int worker_running;
 static pthread_t worker;
+static int c_registered;            /* on_change registered with Orthanc */
+static int stopped_delivered;       /* the worker handed ORTHANC_STOPPED to Python */
+static pthread_cond_t delivered = PTHREAD_COND_INITIALIZER;
+
+/* Called by Orthanc's thread that signals ORTHANC_STOPPED, after queuing it:
+ * waits until Python callbacks got it (bounded), then closes the SDK. */
+static void
+stopped_wait_and_close(int queued)
+{
+    struct timespec deadline;
+    int rc = 0;
+
+    if (queued) {
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += OPY_STOPPED_WAIT_S;
+        pthread_mutex_lock(&lock);
+        while (!stopped_delivered && worker_running && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&delivered, &lock, &deadline);
+        pthread_mutex_unlock(&lock);
+        if (rc == ETIMEDOUT)
+            opy_log(OPY_LOG_WARNING, "OPY0022 a Python change callback is still running %d s after "
+                    "ORTHANC_STOPPED; the orthanc module is closed anyway", OPY_STOPPED_WAIT_S);
+    }
+    opy_sdk_close_threads();
+}
 
 static OrthancPluginErrorCode
 on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const char *id)
 {
     size_t len = id ? strlen(id) : 0;
-    OpyChange *c = malloc(sizeof *c + len + 1);
+    OpyChange *c;
+    int has_worker;
 
+    pthread_mutex_lock(&lock);
+    has_worker = worker_running;
+    pthread_mutex_unlock(&lock);
+    if (!has_worker && callables == NULL) {
+        /* no Python change callback: only the stop matters */
+        if (type == OrthancPluginChangeType_OrthancStopped)
+            stopped_wait_and_close(0);
+        return OrthancPluginErrorCode_Success;
+    }
+    c = malloc(sizeof *c + len + 1);
     if (c == NULL) {
+        if (type == OrthancPluginChangeType_OrthancStopped)
+            stopped_wait_and_close(0);
         opy_log(OPY_LOG_ERROR, "OPY0017 out of memory: change %d of %s lost", (int) type, id ? id : "");
         return OrthancPluginErrorCode_NotEnoughMemory;
     }
@@ -68,6 +116,8 @@ on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const c
         opy_log(OPY_LOG_WARNING, "OPY0018 change %d of %s arrived after the Python plugin stopped",
                 c->type, c->id);
         free(c);
+        if (type == OrthancPluginChangeType_OrthancStopped)
+            stopped_wait_and_close(0);
         return OrthancPluginErrorCode_Success;
     }
     if (tail)
@@ -78,6 +128,8 @@ on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const c
     count++;
     pthread_cond_signal(&not_empty);
     pthread_mutex_unlock(&lock);
+    if (type == OrthancPluginChangeType_OrthancStopped)
+        stopped_wait_and_close(1);
     return OrthancPluginErrorCode_Success;
 }
 
@@ -132,6 +184,12 @@ worker_main(void *arg)
             deliver(c);
             opy_gil_leave(token);
         }
+        if (c->type == OrthancPluginChangeType_OrthancStopped) {
+            pthread_mutex_lock(&lock);
+            stopped_delivered = 1;
+            pthread_cond_broadcast(&delivered);
+            pthread_mutex_unlock(&lock);
+        }
         free(c);
     }
     return NULL;
@@ -162,9 +220,20 @@ RegisterOnChangeCallback(PyObject *module, PyObject *const *args, Py_ssize_t nar
     first = opy_registry_append(&callables, "RegisterOnChangeCallback", callable);
     if (first < 0)
         return NULL;
-    if (first)
+    if (first && !c_registered) {
         OrthancPluginRegisterOnChangeCallback(opy_context, on_change);
+        c_registered = 1;
+    }
     Py_RETURN_NONE;
+}
+
+void
+opy_cb_changes_watch_stop(void)
+{
+    if (!c_registered) {
+        OrthancPluginRegisterOnChangeCallback(opy_context, on_change);
+        c_registered = 1;
+    }
 }
 
 static PyMethodDef methods[] = {
@@ -196,7 +265,10 @@ opy_cb_changes_stop(void)
         pthread_join(worker, NULL);
     pthread_mutex_lock(&lock);
     worker_running = 0;
+    stopped_delivered = 0;
+    c_registered = 0;               /* Orthanc forgets it (POST /tools/reset) */
     pthread_cond_broadcast(&not_full);
+    pthread_cond_broadcast(&delivered);
     pthread_mutex_unlock(&lock);
 }
 

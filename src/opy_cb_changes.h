@@ -13,4 +13,8 @@
  * worker thread. Called without the GIL, before Python stops. */
 void opy_cb_changes_stop(void);
 
+/* Registers the C change callback with Orthanc if the script did not (at the
+ * end of the script's import): ORTHANC_STOPPED closes the SDK. */
+void opy_cb_changes_watch_stop(void);
+
 #endif /* OPY_CB_CHANGES_H */

@@ -15,6 +15,8 @@
 #include <time.h>
 
 int opy_gil_allow_threads = 1;
+/* How many callbacks of Orthanc this thread is inside (opy_sdk_is_closed). */
+__attribute__((tls_model("initial-exec"))) _Thread_local int opy_gil_callback_depth;
 
 static PyInterpreterState *interp;        /* the only interpreter */
 static pthread_key_t tstate_key;          /* thread states that we created */
@@ -72,9 +74,11 @@ opy_gil_enter(void)
             pthread_setspecific(tstate_key, ts);
     }
     else if (PyGILState_Check()) {
+        opy_gil_callback_depth++;
         return 0;               /* re-entry on a thread that holds the GIL */
     }
     PyEval_RestoreThread(ts);
+    opy_gil_callback_depth++;
     return 1;
 }
 
@@ -83,6 +87,7 @@ opy_gil_leave(int token)
 {
     if (token < 0)
         return;
+    opy_gil_callback_depth--;
     if (token == 1)
         PyEval_SaveThread();
     atomic_fetch_sub(&active, 1);

@@ -15,6 +15,7 @@ opy_handle_new(PyTypeObject *type, void *ptr)
         return NULL;
     h->ptr = ptr;
     h->busy = 0;
+    h->closing = 0;
     h->flags = 0;
     h->owned = 0;
     h->url = NULL;
@@ -45,7 +46,7 @@ opy_handle_get(PyObject *self)
 {
     OpyHandleObject *h = (OpyHandleObject *) self;
 
-    if (h->ptr == NULL) {
+    if (h->ptr == NULL || h->closing) {
         PyErr_Format(PyExc_ValueError, "%s used after its callback returned",
                      Py_TYPE(self)->tp_name);
         return NULL;
@@ -58,6 +59,7 @@ opy_handle_invalidate(PyObject *self)
 {
     OpyHandleObject *h = (OpyHandleObject *) self;
 
+    h->closing = 1;
     while (h->busy > 0) {
         Py_BEGIN_ALLOW_THREADS
         sched_yield();

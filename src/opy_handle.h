@@ -10,7 +10,10 @@
  *
  * `busy` counts method calls that released the GIL while using the pointer;
  * invalidation waits for them, so a handle used from another Python thread
- * cannot be freed under its feet.
+ * cannot be freed under its feet. While it waits, `closing` makes new calls
+ * raise ValueError already: a thread calling the handle in a loop would
+ * otherwise keep `busy` above zero whenever the waiting thread holds the GIL
+ * and delay the end of the callback for as long as it runs.
  */
 #ifndef OPY_HANDLE_H
 #define OPY_HANDLE_H
@@ -21,6 +24,7 @@ typedef struct {
     PyObject_HEAD
     void *ptr;              /* SDK object, NULL once invalid */
     int busy;               /* SDK calls in flight (GIL released) */
+    int closing;            /* invalidation started: no new call */
     unsigned flags;         /* per type, e.g. OPY_OUTPUT_ANSWERED */
     int owned;              /* 1: tp_dealloc frees the SDK object */
     const char *url;        /* RestOutput: route being answered (borrowed) */

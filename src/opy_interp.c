@@ -270,6 +270,7 @@ opy_interp_start(const OpyConfig *cfg, const char *script)
         opy_error_log("OPY0007", "the import of the script (Orthanc will not start)");
         goto stop;
     }
+    opy_cb_changes_watch_stop();
     opy_registration_open = 0;
 
     if (cfg->display_memory) {

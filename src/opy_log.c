@@ -19,7 +19,15 @@ atomic_int opy_sdk_closed_flag;
 void
 opy_sdk_close(void)
 {
-    atomic_store(&opy_sdk_closed_flag, 1);
+    atomic_store(&opy_sdk_closed_flag, 2);
+}
+
+void
+opy_sdk_close_threads(void)
+{
+    int open = 0;
+
+    atomic_compare_exchange_strong(&opy_sdk_closed_flag, &open, 1);
 }
 
 void
@@ -150,7 +158,22 @@ LogStream_write(OpyLogStreamObject *self, PyObject *arg)
                      Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    encoded = PyUnicode_AsEncodedString(arg, "utf-8", "backslashreplace");
+    /* A NUL would end the C string of the log line: it is written "\x00",
+     * as backslashreplace writes what is not UTF-8 (lone surrogates). */
+    if (PyUnicode_FindChar(arg, 0, 0, PyUnicode_GET_LENGTH(arg), 1) >= 0) {
+        PyObject *nul = PyUnicode_FromOrdinal(0), *esc = PyUnicode_FromString("\\x00");
+
+        if (nul != NULL && esc != NULL)
+            encoded = PyUnicode_Replace(arg, nul, esc, -1);
+        Py_XDECREF(nul);
+        Py_XDECREF(esc);
+        if (encoded == NULL)
+            goto done;
+        Py_SETREF(encoded, PyUnicode_AsEncodedString(encoded, "utf-8", "backslashreplace"));
+    }
+    else {
+        encoded = PyUnicode_AsEncodedString(arg, "utf-8", "backslashreplace");
+    }
     if (encoded == NULL)
         goto done;
     data = PyBytes_AsString(encoded);
@@ -287,6 +310,9 @@ static const char log_handler_source[] =
     "    def emit(self, record):\n"
     "        try:\n"
     "            msg = self.format(record)\n"
+    "            if '\\0' in msg:\n"
+    "                msg = msg.replace('\\0', '\\\\x00')\n"
+    "            msg = msg.encode('utf-8', 'backslashreplace').decode('utf-8')\n"
     "            if record.levelno >= _logging.ERROR:\n"
     "                _orthanc.LogError(msg)\n"
     "            elif record.levelno >= _logging.WARNING:\n"

@@ -27,13 +27,22 @@ void opy_log(OpyLogLevel level, const char *fmt, ...)
 void opy_log_str(OpyLogLevel level, const char *message);
 
 /* Once Orthanc is stopping, SDK calls from Python raise (the REST API, ...)
- * while the log still works until the plugin is finalized. */
+ * while the log still works until the plugin is finalized.
+ * Two steps: at ORTHANC_STOPPED, opy_sdk_close_threads() refuses the calls
+ * of the threads that are not inside a callback of Orthanc (the script's
+ * threads and timers: the core may be destroyed under them), while the
+ * callbacks Orthanc still makes (a REST route answering during the stop)
+ * keep working; at the plugin's stop, opy_sdk_close() refuses them all. */
 void opy_sdk_close(void);
-extern atomic_int opy_sdk_closed_flag;
+void opy_sdk_close_threads(void);
+extern atomic_int opy_sdk_closed_flag;     /* 0 open, 1 closed for threads, 2 closed */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local int opy_gil_callback_depth;
 static inline int
 opy_sdk_is_closed(void)
 {
-    return atomic_load_explicit(&opy_sdk_closed_flag, memory_order_relaxed);
+    int f = atomic_load_explicit(&opy_sdk_closed_flag, memory_order_relaxed);
+
+    return f != 0 && (f > 1 || opy_gil_callback_depth == 0);
 }
 
 /* Orthanc (re)loads the plugin: the log and the SDK are usable again

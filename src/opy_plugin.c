@@ -15,11 +15,13 @@
 #include "opy_sdk.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef OPY_VERSION
 #define OPY_VERSION "0.1.0"
@@ -55,6 +57,25 @@ check_script(const char *configured)
         opy_log(OPY_LOG_ERROR, "OPY0005 the Python script must not be named orthanc.py (\"%s\"): it would "
                 "hide the orthanc module; rename it", configured);
         goto refuse;
+    }
+    /* Python's import would block forever on a FIFO without writer (and read
+     * garbage from a device): only a regular file that can be opened is
+     * accepted. O_NONBLOCK keeps this open() itself from blocking. */
+    {
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+        if (fd < 0) {
+            opy_log(OPY_LOG_ERROR, "OPY0026 the Python script \"%s\" cannot be read (%s)", configured,
+                    strerror(errno));
+            goto refuse;
+        }
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            close(fd);
+            opy_log(OPY_LOG_ERROR, "OPY0026 the Python script \"%s\" cannot be read (not a regular file)",
+                    configured);
+            goto refuse;
+        }
+        close(fd);
     }
     return path;
 refuse:

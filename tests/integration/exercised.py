@@ -21,7 +21,7 @@ from pathlib import Path
 
 import harness
 
-NAMES_TXT = harness.REPO / 'build' / 'gen' / 'names.txt'
+NAMES_TXT = harness.plugin_path().parent / 'gen' / 'names.txt'
 COUNTS_ENV = 'OPY_COUNTS_DIR'
 COUNTS_SUFFIX = '.counts'
 IGNORED_SUFFIX = '.counts-ignored'
@@ -54,7 +54,7 @@ def public_callables(names_txt=NAMES_TXT):
 def _stub_classes():
     """Class names of the typing stubs (enums, object types, exception)."""
     import ast
-    pyi = harness.REPO / 'build' / 'orthanc.pyi'
+    pyi = harness.plugin_path().parent / 'orthanc.pyi'
     tree = ast.parse(pyi.read_text())
     return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
 

@@ -22,8 +22,8 @@ import exercised
 import harness
 
 HEADER = Path('/usr/include/orthanc/OrthancCPlugin.h')
-PYI = harness.REPO / 'build' / 'orthanc.pyi'
-COVERAGE = harness.REPO / 'build' / 'gen' / 'coverage.txt'
+PYI = harness.plugin_path().parent / 'orthanc.pyi'
+COVERAGE = harness.plugin_path().parent / 'gen' / 'coverage.txt'
 
 ALLOWED = {'TypeError', 'ValueError', 'OverflowError', 'OrthancException'}
 # objects the plugin script can make (RestOutput: the route's own output)

@@ -109,7 +109,7 @@ def test_stub_signatures_match_runtime(srv):
     inspect.signature of the live callables."""
     import ast
     import harness
-    tree = ast.parse((harness.REPO / 'build' / 'orthanc.pyi').read_text())
+    tree = ast.parse((harness.plugin_path().parent / 'orthanc.pyi').read_text())
     stub = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):

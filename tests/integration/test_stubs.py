@@ -13,7 +13,7 @@ import harness
 import test_scripts_verbatim
 
 STUBS_DIR = harness.REPO / 'tests' / 'stubs'
-PYI = harness.REPO / 'build' / 'orthanc.pyi'
+PYI = harness.plugin_path().parent / 'orthanc.pyi'
 MYPY_ARGS = ['--ignore-missing-imports', '--disable-error-code', 'import',
              '--no-error-summary', '--show-error-codes']
 
