@@ -12,6 +12,7 @@ PACKAGES=(
   python3-pydicom python3-pytest python3-pytest-xdist
   python3-clang-14 python3-requests python3-numpy
   python3-pil python3-xlwt python3-xlrd mypy
+  wrk clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -32,7 +32,17 @@ fi
 pytest_rc=0
 /usr/bin/python3 -m pytest -n 2 tests/integration tests/robustness -q -rs "$@" || pytest_rc=$?
 
+# libFuzzer harnesses (tests/fuzz/), 20 s each; skipped when extra
+# arguments restrict the run.
+fuzz_rc=0
+if [ "$#" -eq 0 ]; then
+  bash scripts/fuzz.sh || fuzz_rc=$?
+fi
+
 if [ "$pytest_rc" -ne 0 ]; then
   exit "$pytest_rc"
+fi
+if [ "$fuzz_rc" -ne 0 ]; then
+  exit "$fuzz_rc"
 fi
 exit "$ctest_rc"

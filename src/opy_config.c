@@ -14,7 +14,11 @@
 
 typedef struct {
     const char *p;
+    int depth;          /* nesting of the skipped containers */
 } Scan;
+
+/* Deeper containers are refused (the recursion would exhaust the stack). */
+#define MAX_DEPTH 256
 
 enum { V_ERROR = -1, V_STRING, V_TRUE, V_FALSE, V_OTHER, V_OBJECT };
 
@@ -159,8 +163,17 @@ skip_value(Scan *s)
     ws(s);
     switch (*s->p) {
     case '"': return string(s, NULL);
-    case '{': return skip_container(s, '}', 1);
-    case '[': return skip_container(s, ']', 0);
+    case '{':
+    case '[': {
+        int r;
+
+        if (s->depth >= MAX_DEPTH)
+            return -1;
+        s->depth++;
+        r = skip_container(s, *s->p == '{' ? '}' : ']', *s->p == '{');
+        s->depth--;
+        return r;
+    }
     default:
         if (*s->p == '\0')
             return -1;
@@ -283,7 +296,7 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
 int
 opy_config_parse(const char *json, OpyConfig *cfg)
 {
-    Scan s = { json };
+    Scan s = { json, 0 };
     char *top_script = NULL;
 
     cfg->script = NULL;
@@ -294,6 +307,8 @@ opy_config_parse(const char *json, OpyConfig *cfg)
         opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
                 "offset %ld)", (long) (s.p - json));
         free(top_script);
+        free(cfg->script);          /* a Python.Path read before the error */
+        cfg->script = NULL;
         return -1;
     }
     if (cfg->script == NULL)

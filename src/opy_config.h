@@ -19,8 +19,8 @@ typedef struct {
 } OpyConfig;
 
 /* Parse `json` (Orthanc's configuration). Returns 0, or -1 when the JSON is
- * unreadable (logged). Unknown keys are ignored; a key of the wrong type is
- * logged and ignored. */
+ * unreadable (logged; then nothing is allocated). Unknown keys are ignored;
+ * a key of the wrong type is logged and ignored. */
 int opy_config_parse(const char *json, OpyConfig *cfg);
 void opy_config_free(OpyConfig *cfg);
 

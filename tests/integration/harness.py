@@ -174,6 +174,9 @@ class Orthanc:
         }
         if self._script is not None and self.script_key:
             cfg['PythonScript'] = str(self.script_path)
+        # $OPY_EXTRA_CONFIG: JSON object merged over the base configuration of
+        # every server, before the test's own keys (scripts/sanitize.sh)
+        cfg.update(json.loads(os.environ.get('OPY_EXTRA_CONFIG') or '{}'))
         cfg.update(self.overrides)
         return cfg
 

@@ -4,6 +4,7 @@
 #include "runner.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 TEST_IMPL(config_both_spellings)
 {
@@ -72,5 +73,25 @@ TEST_IMPL(config_wrong_types)
     ASSERT_TRUE(c.script == NULL);
     ASSERT_CONTAINS(fake.last_log, "OPY0019");
     ASSERT_CONTAINS(fake.last_log, "PythonScript");
+    return 0;
+}
+
+TEST_IMPL(config_deep_nesting)
+{
+    /* 100000 nested arrays: refused (bounded depth), no stack overflow */
+    size_t n = 100000, i;
+    char *json = malloc(n + 64);
+    OpyConfig c;
+
+    ASSERT_TRUE(json != NULL);
+    memcpy(json, "{\"a\": ", 6);
+    for (i = 0; i < n; i++)
+        json[6 + i] = '[';
+    json[6 + n] = '\0';
+    ASSERT_EQ_INT(opy_config_parse(json, &c), -1);
+    free(json);
+    ASSERT_EQ_INT(opy_config_parse("{\"a\": [[[{\"b\": [1]}]]], \"PythonScript\": \"s.py\"}", &c), 0);
+    ASSERT_EQ_STR(c.script, "s.py");
+    opy_config_free(&c);
     return 0;
 }
