@@ -29,15 +29,16 @@ if [ "$#" -eq 0 ]; then
   export OPY_CHECK_EXERCISED=1
 fi
 
-pytest_rc=0
-/usr/bin/python3 -m pytest -n 2 tests/integration tests/robustness -q -rs "$@" || pytest_rc=$?
-
+# (before pytest, so that pytest's summary is the last thing printed)
 # libFuzzer harnesses (tests/fuzz/), 20 s each; skipped when extra
 # arguments restrict the run.
 fuzz_rc=0
 if [ "$#" -eq 0 ]; then
   bash scripts/fuzz.sh || fuzz_rc=$?
 fi
+
+pytest_rc=0
+/usr/bin/python3 -m pytest -n 2 tests/integration tests/robustness -q -rs "$@" || pytest_rc=$?
 
 if [ "$pytest_rc" -ne 0 ]; then
   exit "$pytest_rc"
