@@ -132,119 +132,104 @@ done:
     return code;
 }
 
-/* RegisterStorageArea: *content is malloc()'ed, freed by Orthanc with free(). */
+/* Where a read callback's bytes go. */
+typedef enum {
+    READ_MALLOC,        /* RegisterStorageArea: malloc()'ed, freed by Orthanc with free() */
+    READ_NEW_BUFFER,    /* StorageArea2 whole read: OrthancPluginCreateMemoryBuffer64 */
+    READ_RANGE          /* StorageArea2 range: Orthanc's buffer, of exactly the range's size */
+} ReadKind;
+
+/* The one read path of the three read callbacks: calls f, checks and pins
+ * its bytes, copies them to the target of `kind`. With range, the callback
+ * gets (uuid, type, rangeStart, target->size). */
+static OrthancPluginErrorCode
+read_into(PyObject *f, const char *what, ReadKind kind, const char *uuid,
+          OrthancPluginContentType type, void **content, int64_t *size,
+          OrthancPluginMemoryBuffer64 *target, uint64_t rangeStart)
+{
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *r = NULL;
+    OpyBytes b;
+    int pinned = 0;
+    int token = opy_gil_enter();
+
+    if (kind == READ_MALLOC) {
+        *content = NULL;
+        *size = 0;
+    }
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    r = kind == READ_RANGE ? call(f, uuid, type, NULL, 1, rangeStart, target->size)
+                           : call(f, uuid, type, NULL, 0, 0, 0);
+    if (pin_result(r, what, &b) < 0)
+        goto error;
+    pinned = 1;
+    switch (kind) {
+    case READ_MALLOC:
+        /* malloc(0) may return NULL: always ask for at least one byte. */
+        *content = malloc(b.size > 0 ? (size_t) b.size : 1);
+        if (*content == NULL) {
+            PyErr_NoMemory();
+            goto error;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        if (b.size > 0)
+            memcpy(*content, b.data, (size_t) b.size);
+        Py_END_ALLOW_THREADS
+        *size = (int64_t) b.size;
+        break;
+    case READ_NEW_BUFFER:
+        OPY_BEGIN_ALLOW_THREADS
+        code = OrthancPluginCreateMemoryBuffer64(opy_context, target, (uint64_t) b.size);
+        if (code == OrthancPluginErrorCode_Success && b.size > 0)
+            memcpy(target->data, b.data, (size_t) b.size);
+        OPY_END_ALLOW_THREADS
+        if (code != OrthancPluginErrorCode_Success) {
+            opy_error_raise(code);
+            goto error;
+        }
+        break;
+    case READ_RANGE:
+        if ((uint64_t) b.size != target->size) {
+            PyErr_Format(PyExc_ValueError,
+                         "the readRange callback returned %zd bytes for a range of %llu bytes at %llu",
+                         b.size, (unsigned long long) target->size, (unsigned long long) rangeStart);
+            goto error;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        if (b.size > 0)
+            memcpy(target->data, b.data, (size_t) b.size);
+        Py_END_ALLOW_THREADS
+        break;
+    }
+    goto done;
+error:
+    code = report(what, uuid, type);
+done:
+    if (pinned)
+        opy_bytes_release(&b);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
 static OrthancPluginErrorCode
 on_read(void **content, int64_t *size, const char *uuid, OrthancPluginContentType type)
 {
-    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
-    PyObject *r = NULL;
-    OpyBytes b;
-    int pinned = 0;
-    int token = opy_gil_enter();
-
-    *content = NULL;
-    *size = 0;
-    if (token < 0)
-        return OrthancPluginErrorCode_Plugin;
-    r = call(f_read, uuid, type, NULL, 0, 0, 0);
-    if (pin_result(r, "read", &b) < 0) {
-        code = report("read", uuid, type);
-        goto done;
-    }
-    pinned = 1;
-    /* malloc(0) may return NULL: always ask for at least one byte. */
-    *content = malloc(b.size > 0 ? (size_t) b.size : 1);
-    if (*content == NULL) {
-        PyErr_NoMemory();
-        code = report("read", uuid, type);
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    if (b.size > 0)
-        memcpy(*content, b.data, (size_t) b.size);
-    Py_END_ALLOW_THREADS
-    *size = (int64_t) b.size;
-done:
-    if (pinned)
-        opy_bytes_release(&b);
-    Py_XDECREF(r);
-    opy_gil_leave(token);
-    return code;
+    return read_into(f_read, "read", READ_MALLOC, uuid, type, content, size, NULL, 0);
 }
 
-/* RegisterStorageArea2: target made with OrthancPluginCreateMemoryBuffer64,
- * freed by Orthanc. */
 static OrthancPluginErrorCode
 on_read_whole(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPluginContentType type)
 {
-    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
-    PyObject *r = NULL;
-    OpyBytes b;
-    int pinned = 0;
-    int token = opy_gil_enter();
-
-    if (token < 0)
-        return OrthancPluginErrorCode_Plugin;
-    r = call(f_read, uuid, type, NULL, 0, 0, 0);
-    if (pin_result(r, "readWhole", &b) < 0) {
-        code = report("readWhole", uuid, type);
-        goto done;
-    }
-    pinned = 1;
-    OPY_BEGIN_ALLOW_THREADS
-    code = OrthancPluginCreateMemoryBuffer64(opy_context, target, (uint64_t) b.size);
-    if (code == OrthancPluginErrorCode_Success && b.size > 0)
-        memcpy(target->data, b.data, (size_t) b.size);
-    OPY_END_ALLOW_THREADS
-    if (code != OrthancPluginErrorCode_Success) {
-        opy_error_raise(code);
-        code = report("readWhole", uuid, type);
-    }
-done:
-    if (pinned)
-        opy_bytes_release(&b);
-    Py_XDECREF(r);
-    opy_gil_leave(token);
-    return code;
+    return read_into(f_read, "readWhole", READ_NEW_BUFFER, uuid, type, NULL, NULL, target, 0);
 }
 
-/* RegisterStorageArea2: target is allocated (and freed) by Orthanc; its
- * size is the size of the range. */
 static OrthancPluginErrorCode
 on_read_range(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPluginContentType type,
               uint64_t rangeStart)
 {
-    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
-    PyObject *r = NULL;
-    OpyBytes b;
-    int pinned = 0;
-    int token = opy_gil_enter();
-
-    if (token < 0)
-        return OrthancPluginErrorCode_Plugin;
-    r = call(f_range, uuid, type, NULL, 1, rangeStart, target->size);
-    if (pin_result(r, "readRange", &b) < 0) {
-        code = report("readRange", uuid, type);
-        goto done;
-    }
-    pinned = 1;
-    if ((uint64_t) b.size != target->size) {
-        PyErr_Format(PyExc_ValueError,
-                     "the readRange callback returned %zd bytes for a range of %llu bytes at %llu",
-                     b.size, (unsigned long long) target->size, (unsigned long long) rangeStart);
-        code = report("readRange", uuid, type);
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    if (b.size > 0)
-        memcpy(target->data, b.data, (size_t) b.size);
-    Py_END_ALLOW_THREADS
-done:
-    if (pinned)
-        opy_bytes_release(&b);
-    Py_XDECREF(r);
-    opy_gil_leave(token);
-    return code;
+    return read_into(f_range, "readRange", READ_RANGE, uuid, type, NULL, NULL, target, rangeStart);
 }
 
 static OrthancPluginErrorCode
