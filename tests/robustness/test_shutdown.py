@@ -43,7 +43,12 @@ def test_sigterm_while_threads_call_orthanc(orthanc_factory, round_):
     threads_dir = srv.workdir / 'threads'
     # everything is running and calling
     srv.wait_log(harness.line('shutdown-test tick', 'I'), count=50, timeout=20)
+    deadline = time.monotonic() + 20
     for name in NON_DAEMON + ['daemon']:
+        # each thread creates its log when it starts, which on a busy
+        # machine may come after the workers' first 50 ticks
+        while not (threads_dir / (name + '.log')).is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert (threads_dir / (name + '.log')).is_file(), name
 
     stop = threading.Event()

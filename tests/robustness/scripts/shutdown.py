@@ -103,10 +103,11 @@ orthanc.RegisterRestCallback('/shutdown/slow', Slow)
 
 def OnChange(changeType, level, resource):
     if changeType == orthanc.ChangeType.ORTHANC_STARTED:
-        for i in range(3):
-            threading.Thread(target=worker, args=('worker-%d' % i,), name='worker-%d' % i).start()
+        # the timer's log first: the workers may keep the GIL busy for a while
         log = ThreadLog('timer')
         log.write('started')
+        for i in range(3):
+            threading.Thread(target=worker, args=('worker-%d' % i,), name='worker-%d' % i).start()
         threading.Timer(0.005, timer_tick, args=(log,)).start()
         threading.Thread(target=daemon, name='calling-daemon', daemon=True).start()
     elif changeType == orthanc.ChangeType.ORTHANC_STOPPED:
