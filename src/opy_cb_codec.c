@@ -57,9 +57,8 @@ copy_image(PyObject *img)
     OrthancPluginImage *copy = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
 
-    if (opy_handle_get(img) == NULL)
+    if (opy_handle_enter(img) == NULL)
         return NULL;
-    h->busy++;
     opy_sdk_last_error = OrthancPluginErrorCode_Success;
     OPY_BEGIN_ALLOW_THREADS
     {
@@ -86,7 +85,7 @@ copy_image(PyObject *img)
                 ? opy_sdk_last_error : OrthancPluginErrorCode_NotEnoughMemory;
     }
     OPY_END_ALLOW_THREADS
-    h->busy--;
+    opy_handle_leave(img);
     if (copy == NULL)
         opy_error_raise(code);
     return copy;
@@ -137,14 +136,9 @@ RegisterDecodeImageCallback(PyObject *module, PyObject *const *args, Py_ssize_t 
     PyObject *f = opy_registry_one_callable("RegisterDecodeImageCallback", args, nargs, kwnames);
 
     (void) module;
-    if (f == NULL || opy_registry_check("RegisterDecodeImageCallback", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterDecodeImageCallback", f, decoder != NULL,
+                                            "a decode-image callback") < 0)
         return NULL;
-    if (decoder != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "orthanc.RegisterDecodeImageCallback(): a decode-image callback is already "
-                        "registered (only one is allowed)");
-        return NULL;
-    }
     Py_INCREF(f);
     decoder = f;
     OrthancPluginRegisterDecodeImageCallback(opy_context, on_decode);
@@ -230,14 +224,9 @@ RegisterTranscoderCallback(PyObject *module, PyObject *const *args, Py_ssize_t n
     PyObject *f = opy_registry_one_callable("RegisterTranscoderCallback", args, nargs, kwnames);
 
     (void) module;
-    if (f == NULL || opy_registry_check("RegisterTranscoderCallback", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterTranscoderCallback", f, transcoder != NULL,
+                                            "a transcoder callback") < 0)
         return NULL;
-    if (transcoder != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "orthanc.RegisterTranscoderCallback(): a transcoder callback is already "
-                        "registered (only one is allowed)");
-        return NULL;
-    }
     Py_INCREF(f);
     transcoder = f;
     OrthancPluginRegisterTranscoderCallback(opy_context, on_transcode);

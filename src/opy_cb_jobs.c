@@ -408,13 +408,9 @@ RegisterJobsUnserializer(PyObject *module, PyObject *const *args, Py_ssize_t nar
     PyObject *f = opy_registry_one_callable("RegisterJobsUnserializer", args, nargs, kwnames);
 
     (void) module;
-    if (f == NULL || opy_registry_check("RegisterJobsUnserializer", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterJobsUnserializer", f, unserializer != NULL,
+                                            "a jobs unserializer") < 0)
         return NULL;
-    if (unserializer != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "orthanc.RegisterJobsUnserializer() was already called: "
-                        "only one jobs unserializer may be registered");
-        return NULL;
-    }
     unserializer = Py_NewRef(f);
     OrthancPluginRegisterJobsUnserializer(opy_context, unserialize);
     Py_RETURN_NONE;

@@ -167,14 +167,9 @@ RegisterReceivedInstanceCallback(PyObject *module, PyObject *const *args, Py_ssi
     PyObject *f = opy_registry_one_callable("RegisterReceivedInstanceCallback", args, nargs, kwnames);
 
     (void) module;
-    if (f == NULL || opy_registry_check("RegisterReceivedInstanceCallback", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterReceivedInstanceCallback", f, received != NULL,
+                                            "a received-instance callback") < 0)
         return NULL;
-    if (received != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "orthanc.RegisterReceivedInstanceCallback(): a received-instance callback is "
-                        "already registered (Orthanc accepts only one)");
-        return NULL;
-    }
     Py_INCREF(f);
     received = f;
     OrthancPluginRegisterReceivedInstanceCallback(opy_context, on_received);

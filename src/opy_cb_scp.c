@@ -327,21 +327,6 @@ on_move_free(void *moveDriver)
 
 /* ------------------------------------------------------------ registration */
 
-/* Checks that `fname` may register `callable` in a family that takes one
- * registration (*slot still NULL). 0, or -1 with an exception set. */
-static int
-check_one(PyObject *slot, const char *fname, const char *what, PyObject *callable)
-{
-    if (opy_registry_check(fname, callable) < 0)
-        return -1;
-    if (slot != NULL) {
-        PyErr_Format(PyExc_RuntimeError, "orthanc.%s(): a %s callback is already registered "
-                     "(only one can be registered)", fname, what);
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 RegisterFindCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -349,7 +334,8 @@ RegisterFindCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     OrthancPluginErrorCode code;
 
     (void) module;
-    if (f == NULL || check_one(find_callable, "RegisterFindCallback", "C-FIND", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterFindCallback", f, find_callable != NULL,
+                                            "a C-FIND callback") < 0)
         return NULL;
     code = OrthancPluginRegisterFindCallback(opy_context, on_find);
     if (code != OrthancPluginErrorCode_Success)
@@ -366,7 +352,8 @@ RegisterMoveCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     OrthancPluginErrorCode code;
 
     (void) module;
-    if (f == NULL || check_one(slot, "RegisterMoveCallback", "C-MOVE", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterMoveCallback", f, slot != NULL,
+                                            "a C-MOVE callback") < 0)
         return NULL;
     code = OrthancPluginRegisterMoveCallback(opy_context, on_move_create, on_move_size,
                                              on_move_apply, on_move_free);
@@ -389,7 +376,7 @@ RegisterMoveCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     if (opy_args_parse("RegisterMoveCallback2", args, nargs, kwnames, names, 4, 4, a) < 0)
         return NULL;
     for (i = 0; i < 4; i++) {
-        if (check_one(slot, "RegisterMoveCallback2", "C-MOVE", a[i]) < 0)
+        if (opy_registry_check_one("RegisterMoveCallback2", a[i], slot != NULL, "a C-MOVE callback") < 0)
             return NULL;
     }
     code = OrthancPluginRegisterMoveCallback(opy_context, on_move_create, on_move_size,

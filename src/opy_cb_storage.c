@@ -263,13 +263,9 @@ check(const char *fname, PyObject **f, int n, int nullable)
         if (opy_registry_check(fname, f[i]) < 0)
             return -1;
     }
-    if (registered) {
-        PyErr_Format(PyExc_RuntimeError,
-                     "orthanc.%s(): a storage area is already registered "
-                     "(Orthanc has only one; RegisterStorageArea and RegisterStorageArea2 "
-                     "may be called once in all)", fname);
+    if (opy_registry_check_one(fname, NULL, registered,
+                               "a storage area (by RegisterStorageArea or RegisterStorageArea2)") < 0)
         return -1;
-    }
     return 0;
 }
 

@@ -185,13 +185,10 @@ RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py
     (void) module;
     if (opy_args_parse(fname, args, nargs, kwnames, names, 2, 2, a) < 0)
         return NULL;
-    if (opy_registry_check(fname, a[0]) < 0 || opy_registry_check(fname, a[1]) < 0)
+    if (opy_registry_check(fname, a[0]) < 0 ||
+        opy_registry_check_one(fname, a[1], factory_callable != NULL,
+                               "a storage commitment SCP callback") < 0)
         return NULL;
-    if (factory_callable != NULL) {
-        PyErr_Format(PyExc_RuntimeError, "orthanc.%s(): a storage commitment SCP callback is "
-                     "already registered (only one can be registered)", fname);
-        return NULL;
-    }
     code = OrthancPluginRegisterStorageCommitmentScpCallback(opy_context, on_factory, on_destroy,
                                                              on_lookup);
     if (code != OrthancPluginErrorCode_Success)

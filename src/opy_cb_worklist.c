@@ -46,13 +46,9 @@ RegisterWorklistCallback(PyObject *module, PyObject *const *args, Py_ssize_t nar
     OrthancPluginErrorCode code;
 
     (void) module;
-    if (f == NULL || opy_registry_check("RegisterWorklistCallback", f) < 0)
+    if (f == NULL || opy_registry_check_one("RegisterWorklistCallback", f, callable != NULL,
+                                            "a worklist callback") < 0)
         return NULL;
-    if (callable != NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "orthanc.RegisterWorklistCallback(): a worklist "
-                        "callback is already registered (only one can be registered)");
-        return NULL;
-    }
     code = OrthancPluginRegisterWorklistCallback(opy_context, on_worklist);
     if (code != OrthancPluginErrorCode_Success)
         return opy_error_raise(code);

@@ -39,6 +39,30 @@ PyObject *opy_handle_new_owned(PyTypeObject *type, void *ptr);
 /* Returns the pointer, or NULL with ValueError set when invalid. */
 void *opy_handle_get(PyObject *self);
 
+/* Right before an SDK call: checks the handle again and counts the call in
+ * flight. Needed even after opy_handle_get(): converting the other
+ * arguments may run Python code (__index__, ...) that lets another thread
+ * end the callback. The pointer never changes while valid, so a pointer
+ * read earlier is still the right one when this succeeds. Returns the
+ * pointer, or NULL with ValueError set. */
+static inline void *
+opy_handle_enter(PyObject *self)
+{
+    OpyHandleObject *h = (OpyHandleObject *) self;
+
+    if (h->ptr == NULL || h->closing)
+        return opy_handle_get(self);
+    h->busy++;
+    return h->ptr;
+}
+
+/* After the SDK call that opy_handle_enter() opened. */
+static inline void
+opy_handle_leave(PyObject *self)
+{
+    ((OpyHandleObject *) self)->busy--;
+}
+
 /* Marks the handle invalid (waits for in-flight calls). Needs the GIL. */
 void opy_handle_invalidate(PyObject *self);
 

@@ -25,6 +25,19 @@ opy_registry_check(const char *fname, PyObject *callable)
 }
 
 int
+opy_registry_check_one(const char *fname, PyObject *callable, int taken, const char *what)
+{
+    if (callable != NULL && opy_registry_check(fname, callable) < 0)
+        return -1;
+    if (taken) {
+        PyErr_Format(PyExc_RuntimeError, "orthanc.%s(): %s is already registered "
+                     "(only one can be registered)", fname, what);
+        return -1;
+    }
+    return 0;
+}
+
+int
 opy_registry_append(PyObject **list, const char *fname, PyObject *callable)
 {
     int first = *list == NULL;

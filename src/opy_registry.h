@@ -22,6 +22,12 @@ extern int opy_registration_open;
  * RuntimeError (window closed) or TypeError (not callable) set. */
 int opy_registry_check(const char *fname, PyObject *callable);
 
+/* For the families that take one registration: opy_registry_check() (when
+ * `callable` is not NULL), then RuntimeError "orthanc.<fname>(): <what> is
+ * already registered (only one can be registered)" when `taken`. Returns 0
+ * or -1 with the exception set. */
+int opy_registry_check_one(const char *fname, PyObject *callable, int taken, const char *what);
+
 /* Families that accept several callables keep them in a Python list, called
  * in registration order. Appends `callable` to *list (created on first use).
  * Returns 1 for the first registration (the caller then registers its C

@@ -27,11 +27,12 @@ answer(OpyHandleObject *h, _OrthancPluginService service, const void *params)
 {
     OrthancPluginErrorCode code;
 
-    h->busy++;
+    if (opy_handle_enter((PyObject *) h) == NULL)
+        return NULL;
     OPY_BEGIN_ALLOW_THREADS
     code = opy_sdk_invoke(service, params);
     OPY_END_ALLOW_THREADS
-    h->busy--;
+    opy_handle_leave((PyObject *) h);
     if (code != OrthancPluginErrorCode_Success)
         return opy_error_raise(code);
     h->flags |= OPY_OUTPUT_ANSWERED;

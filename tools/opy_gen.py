@@ -387,8 +387,19 @@ class Gen:
                 else:
                     call_args.append("v_%s" % n)
         call = "OrthancPlugin%s(%s)" % (plan["name"], ", ".join(call_args))
+        # Checked again and marked in flight right before the call: the
+        # conversions above may have run Python code (see opy_handle_enter).
+        objs = [(i, a) for i, a in enumerate(plan["args"]) if a["kind"] == "object"]
         if cls:
-            w("    h->busy++;")
+            w("    if (opy_handle_enter(self) == NULL)")
+            w("        goto done;")
+        for i, a in objs:
+            cond = "a[%d] != Py_None && " % i if a["nullable"] else ""
+            w("    if (%sopy_handle_enter(a[%d]) == NULL) {" % (cond, i))
+            if cls:
+                w("        opy_handle_leave(self);")
+            w("        goto done;")
+            w("    }")
         keep_gil = plan["name"] in self.ov.get("keep_gil", {}).get("names", [])
         w("    opy_sdk_last_error = OrthancPluginErrorCode_Success;")
         if not keep_gil:
@@ -403,8 +414,14 @@ class Gen:
             w("    code = opy_sdk_last_error;")
         if not keep_gil:
             w("    OPY_END_ALLOW_THREADS")
+        for i, a in objs:
+            if a["nullable"]:
+                w("    if (a[%d] != Py_None)" % i)
+                w("        opy_handle_leave(a[%d]);" % i)
+            else:
+                w("    opy_handle_leave(a[%d]);" % i)
         if cls:
-            w("    h->busy--;")
+            w("    opy_handle_leave(self);")
         # the result
         if rk == "owned_str":
             w("    if (r == NULL) {")

@@ -57,13 +57,14 @@ encode_instance(const char *fname, EncodeInstanceFn fn, PyObject *self, PyObject
         opy_handle_get(self) == NULL)
         return NULL;
     OPY_CHECK_SDK();
-    h->busy++;
+    if (opy_handle_enter(self) == NULL)
+        return NULL;
     opy_sdk_last_error = OrthancPluginErrorCode_Success;
     OPY_BEGIN_ALLOW_THREADS
     s = fn(opy_context, h->ptr, NULL, NULL);
     code = opy_sdk_last_error;
     OPY_END_ALLOW_THREADS
-    h->busy--;
+    opy_handle_leave(self);
     if (s == NULL)
         return opy_error_raise(code != OrthancPluginErrorCode_Success ? code
                                : OrthancPluginErrorCode_InternalError);

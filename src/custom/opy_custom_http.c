@@ -179,12 +179,16 @@ opy_custom_RestOutput_SendMultipartItem2(PyObject *self, PyObject *const *args, 
         opy_bytes_release(&answer);
         return NULL;
     }
-    h->busy++;
+    if (opy_handle_enter(self) == NULL) {
+        opy_headers_release(&headers);
+        opy_bytes_release(&answer);
+        return NULL;
+    }
     OPY_BEGIN_ALLOW_THREADS
     code = OrthancPluginSendMultipartItem2(opy_context, h->ptr, answer.data, (uint32_t) answer.size,
                                            headers.count, headers.keys, headers.values);
     OPY_END_ALLOW_THREADS
-    h->busy--;
+    opy_handle_leave(self);
     opy_headers_release(&headers);
     opy_bytes_release(&answer);
     if (code != OrthancPluginErrorCode_Success)
@@ -373,7 +377,10 @@ opy_custom_Peers_CallPeerApi(PyObject *self, PyObject *const *args, Py_ssize_t n
     OPY_CHECK_SDK();
     if (http_args_get(a[1], a[3], a[4], &h) < 0)
         return NULL;
-    p->busy++;
+    if (opy_handle_enter(self) == NULL) {
+        http_args_release(&h);
+        return NULL;
+    }
     OPY_BEGIN_ALLOW_THREADS
     code = OrthancPluginCallPeerApi(opy_context, &body, &headers, &status, p->ptr, (uint32_t) index,
                                     (OrthancPluginHttpMethod) h.method, uri, h.headers.count,
@@ -381,7 +388,7 @@ opy_custom_Peers_CallPeerApi(PyObject *self, PyObject *const *args, Py_ssize_t n
                                     h.have_body ? h.body.data : NULL, (uint32_t) h.body.size,
                                     (uint32_t) timeout);
     OPY_END_ALLOW_THREADS
-    p->busy--;
+    opy_handle_leave(self);
     http_args_release(&h);
     return http_result(code, status, &headers, &body);
 }

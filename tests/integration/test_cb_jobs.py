@@ -132,7 +132,7 @@ def test_register_twice_refused(orthanc_factory):
         '    orthanc.RegisterJobsUnserializer(lambda t, s: None)\n'
         'except RuntimeError as e:\n'
         '    print("refused: %s" % e)\n')
-    srv.wait_log(r'refused: orthanc\.RegisterJobsUnserializer\(\) was already called')
+    srv.wait_log(r'refused: orthanc\.RegisterJobsUnserializer\(\): a jobs unserializer is already registered')
     assert srv.stop() == 0
 
 

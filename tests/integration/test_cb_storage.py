@@ -63,10 +63,10 @@ def mode(srv, name):
 
 def test_registration_rules(faults):
     text = faults.log_text()
-    assert text.count('second storage area refused: orthanc.RegisterStorageArea(): a storage area '
-                      'is already registered') == 1
-    assert text.count('second storage area refused: orthanc.RegisterStorageArea2(): a storage area '
-                      'is already registered') == 1
+    assert text.count('second storage area refused: orthanc.RegisterStorageArea(): a storage area (by '
+                      'RegisterStorageArea or RegisterStorageArea2) is already registered') == 1
+    assert text.count('second storage area refused: orthanc.RegisterStorageArea2(): a storage area (by '
+                      'RegisterStorageArea or RegisterStorageArea2) is already registered') == 1
     assert 'non-callable refused: orthanc.RegisterStorageArea() expects a callable, not str' in text
 
 

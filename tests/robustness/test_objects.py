@@ -112,3 +112,17 @@ def test_thread_racing_the_end_of_a_callback(srv):
         assert kinds[-1] == 'ValueError' and runs[-1][1] >= 100, (name, runs)
         assert kinds.count('ValueError') == 1, (name, runs)
         assert set(kinds[:-1]) <= {'returned', 'OrthancException'}, (name, runs)
+
+
+def test_argument_conversion_runs_no_python_code(srv):
+    # A method checks its object, converts its arguments, then checks the
+    # object again right before the SDK call (opy_handle_enter). The second
+    # check matters only if a conversion could run Python code that lets
+    # another thread end the callback; the conversions never do: an object
+    # with __index__ is refused as an int (TypeError) without calling it,
+    # even while the callback that owns the object ends meanwhile.
+    assert srv.get('/objects/slow-argument')[2] == b'answered'
+    result = srv.get_json('/objects/slow-argument/release')
+    assert result['index_calls'] == 0, result
+    assert result['outcome'] == ['TypeError', 'status must be int, not SlowIndex'], result
+    assert srv.get_json('/system')['Version'] == '1.10.1'

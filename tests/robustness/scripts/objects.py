@@ -184,3 +184,39 @@ def Stale(output, uri, **request):
 
 
 orthanc.RegisterRestCallback('/objects/stale/(same-thread|other-thread)', Stale)
+
+
+# ------------------------------------------------ an argument that waits
+
+SLOW = {'release': threading.Event(), 'outcome': None, 'index_calls': 0}
+
+
+class SlowIndex:
+    """An int-like argument whose conversion would let the callback end
+    meanwhile, if the module ran Python code to convert arguments."""
+
+    def __index__(self):
+        SLOW['index_calls'] += 1
+        SLOW['release'].wait(20)        # releases the GIL while it waits
+        return 200
+
+
+def SlowArgument(output, uri, **request):
+    def use():
+        SLOW['outcome'] = outcome(lambda: output.SendHttpStatusCode(SlowIndex()))
+
+    SLOW['thread'] = threading.Thread(target=use, name='slow-argument')
+    SLOW['thread'].start()
+    time.sleep(0.2)                     # the thread is in __index__ now, if anywhere
+    output.AnswerBuffer(b'answered', 'text/plain')
+
+
+def SlowArgumentRelease(output, uri, **request):
+    SLOW['release'].set()
+    SLOW['thread'].join(20)
+    output.AnswerBuffer(json.dumps({'outcome': SLOW['outcome'], 'index_calls': SLOW['index_calls']}),
+                        'application/json')
+
+
+orthanc.RegisterRestCallback('/objects/slow-argument', SlowArgument)
+orthanc.RegisterRestCallback('/objects/slow-argument/release', SlowArgumentRelease)
