@@ -27,15 +27,11 @@
 # ($OPY_EXTRA_CONFIG, read by tests/integration/harness.py), with "Locale":
 # "C".
 #
-# KNOWN BLOCKER (Debian 12, glibc 2.36, gcc 12 and clang 14 runtimes alike):
-# with the ASan runtime preloaded, the constructor of libp11-kit (pulled in
-# by Orthanc's TLS libraries) calls newlocale(), which holds glibc's setlocale
-# lock for writing; its malloc() initialises ASan lazily, ASan's init calls
-# dlsym() -> dlerror() -> dcgettext(), which takes and releases the same lock
-# as a reader and leaves it corrupted; the next setlocale()/std::locale (in
-# Orthanc, or Python's pre-initialisation in the plugin) waits forever.
-# The preflight below detects it and exits 3 instead of hanging every test;
-# the sanitized C unit tests still run.
+# With the ASan runtime preloaded, Orthanc used to hang at start-up on
+# Debian 12 (a glibc locale lock left corrupted by ASan's lazy
+# initialisation inside libp11-kit's constructor): the wrapper also preloads
+# build-asan/libopy_asan_locale_shim.so (tests/sanitize/asan_locale_shim.c
+# explains it). A preflight checks that Orthanc starts before the suite runs.
 #
 # Left out (SKIP below): modules that measure time or memory, meaningless
 # under ASan (its quarantine holds freed memory, everything is 2-3x slower).
@@ -50,7 +46,10 @@ BUILD="$ROOT/build-asan"
 SKIP=(
   --ignore=tests/integration/test_memory.py
   --ignore=tests/robustness/test_load.py
+  --deselect=tests/robustness/test_http_hostile.py::test_100mb_body
 )
+# (the skipped modules may be the only callers of some function)
+unset OPY_CHECK_EXERCISED
 
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPY_SANITIZE=ON >/dev/null
 cmake --build "$BUILD" -j2 >/dev/null
@@ -68,7 +67,7 @@ WRAPPER="$BUILD/orthanc-asan"
 cat >"$WRAPPER" <<EOF
 #!/bin/sh
 # Orthanc with the ASan runtime preloaded (written by scripts/sanitize.sh)
-export LD_PRELOAD="$ASAN_LIB\${LD_PRELOAD:+:\$LD_PRELOAD}"
+export LD_PRELOAD="$ASAN_LIB:$BUILD/libopy_asan_locale_shim.so\${LD_PRELOAD:+:\$LD_PRELOAD}"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$LOGS/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$LOGS/ubsan"
 export PYTHONMALLOC=malloc
@@ -113,8 +112,8 @@ if [ "$unit_rc" -ne 0 ]; then
 fi
 
 if ! preflight; then
-  echo "sanitize.sh: Orthanc does not start with the ASan runtime preloaded (see KNOWN BLOCKER at the" >&2
-  echo "top of this script); only the sanitized C unit tests ran (exit $unit_rc)" >&2
+  echo "sanitize.sh: Orthanc does not start with the ASan runtime preloaded (log above);" >&2
+  echo "only the sanitized C unit tests ran (exit $unit_rc)" >&2
   exit 3
 fi
 

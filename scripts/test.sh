@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install dependencies, build the plugin, run the C unit tests (if any) and the
-# integration and robustness tests against the real Orthanc.  Exit status: pytest's, or
-# ctest's if pytest passed and ctest did not.
+# Install dependencies, build the plugin, run the C unit tests, the libFuzzer
+# harnesses, the integration and robustness tests against a sanitized build
+# (ASan + UBSan, scripts/sanitize.sh), then the same tests against the real
+# build.  Exit status: pytest's, else the first failing step's.
 #
 # Extra arguments are passed to pytest, e.g.  scripts/test.sh -k rest -x
 #
@@ -37,6 +38,20 @@ if [ "$#" -eq 0 ]; then
   bash scripts/fuzz.sh || fuzz_rc=$?
 fi
 
+# The same suite against a build with ASan + UBSan (scripts/sanitize.sh,
+# build-asan/); its output goes to build-asan/sanitize.log, its last line
+# here (the whole tail when it fails).
+san_rc=0
+if [ "$#" -eq 0 ]; then
+  mkdir -p build-asan
+  bash scripts/sanitize.sh >build-asan/sanitize.log 2>&1 || san_rc=$?
+  if [ "$san_rc" -ne 0 ]; then
+    tail -n 80 build-asan/sanitize.log
+  fi
+  grep -E '^[0-9]+ (passed|failed)' build-asan/sanitize.log | tail -n 1 | sed 's/^/sanitized suite: /' || true
+  tail -n 1 build-asan/sanitize.log
+fi
+
 pytest_rc=0
 /usr/bin/python3 -m pytest -n 2 tests/integration tests/robustness -q -rs "$@" || pytest_rc=$?
 
@@ -45,5 +60,8 @@ if [ "$pytest_rc" -ne 0 ]; then
 fi
 if [ "$fuzz_rc" -ne 0 ]; then
   exit "$fuzz_rc"
+fi
+if [ "$san_rc" -ne 0 ]; then
+  exit "$san_rc"
 fi
 exit "$ctest_rc"
