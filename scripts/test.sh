@@ -39,14 +39,15 @@ if [ "$#" -eq 0 ]; then
 fi
 
 # The same suite against a build with ASan + UBSan (scripts/sanitize.sh,
-# build-asan/); its output goes to build-asan/sanitize.log, its last line
-# here (the whole tail when it fails).
+# build-asan/); its output goes to build-asan/sanitize.log, its summary
+# here (and the failures, when it fails).
 san_rc=0
 if [ "$#" -eq 0 ]; then
   mkdir -p build-asan
   bash scripts/sanitize.sh >build-asan/sanitize.log 2>&1 || san_rc=$?
   if [ "$san_rc" -ne 0 ]; then
-    tail -n 80 build-asan/sanitize.log
+    grep -a -E '^(FAILED|ERROR|_{5,} |E  |=== sanitizer report)' build-asan/sanitize.log | head -n 80 || true
+    tail -n 5 build-asan/sanitize.log
   fi
   grep -E '^[0-9]+ (passed|failed)' build-asan/sanitize.log | tail -n 1 | sed 's/^/sanitized suite: /' || true
   tail -n 1 build-asan/sanitize.log
