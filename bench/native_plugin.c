@@ -117,15 +117,32 @@ on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const c
     return OrthancPluginErrorCode_Success;
 }
 
+/* Registers `prefix` + `route`. */
+static void
+route(const char *prefix, const char *path, OrthancPluginRestCallback callback)
+{
+    char uri[256];
+
+    snprintf(uri, sizeof uri, "%s%s", prefix, path);
+    OrthancPluginRegisterRestCallbackNoLock(context, uri, callback);
+}
+
 ORTHANC_PLUGINS_API int32_t
 OrthancPluginInitialize(OrthancPluginContext *c)
 {
+    /* OPY_BENCH_NATIVE_PREFIX (e.g. "/native"): the routes under that
+     * prefix, so that this plugin can run in the same Orthanc as a Python
+     * plugin serving /bench/... (the paired measurements of bench/run.py) */
+    const char *prefix = getenv("OPY_BENCH_NATIVE_PREFIX");
+
+    if (prefix == NULL || strlen(prefix) > 64)
+        prefix = "";
     context = c;
-    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/trivial", trivial);
-    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/system", system_route);
-    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/sdk", sdk_route);
-    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/file/(.*)", file_route);
-    OrthancPluginRegisterRestCallbackNoLock(context, "/bench/changes", changes_route);
+    route(prefix, "/bench/trivial", trivial);
+    route(prefix, "/bench/system", system_route);
+    route(prefix, "/bench/sdk", sdk_route);
+    route(prefix, "/bench/file/(.*)", file_route);
+    route(prefix, "/bench/changes", changes_route);
     OrthancPluginRegisterOnChangeCallback(context, on_change);
     return 0;
 }

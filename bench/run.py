@@ -46,8 +46,9 @@ def free_port():
 
 
 class Server:
-    def __init__(self, variant, plugins, script):
+    def __init__(self, variant, plugins, script, env=None):
         self.variant = variant
+        self.env = env or {}
         self.dir = Path(tempfile.mkdtemp(prefix='opy-bench-'))
         self.port = free_port()
         cfg = {'StorageDirectory': str(self.dir / 'db'), 'IndexDirectory': str(self.dir / 'db'),
@@ -62,7 +63,8 @@ class Server:
         t0 = time.perf_counter()
         self.log = open(self.dir / 'orthanc.log', 'wb')
         self.proc = subprocess.Popen([ORTHANC, str(self.dir / 'orthanc.json')], cwd=self.dir,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=dict(os.environ, **self.env))
         while True:
             if self.proc.poll() is not None:
                 raise SystemExit('%s: Orthanc exited, see %s' % (self.variant, self.dir / 'orthanc.log'))
@@ -194,6 +196,32 @@ def measure(variant, server, cfg, big, small_blobs):
     return m
 
 
+def measure_paired(variant, server, cfg, big):
+    """The per-call rows measured in one Orthanc running `variant` and the
+    native reference side by side (native routes under /native): calls
+    alternate between the two, so that both see the same machine at the same
+    moment (page cache, frequency, neighbours). Returns the medians of the
+    per-call figures of each side."""
+    server.start()
+    port = server.port
+    iid = json.loads(upload(port, big))['ID']
+    sides = {'': {'sdk': [], 'file': []}, '/native': {'sdk': [], 'file': []}}
+    for prefix in sides:                                           # warm-up
+        get_text(port, '%s/bench/sdk?n=%d' % (prefix, cfg.sdk_calls))
+        get_text(port, '%s/bench/file/%s' % (prefix, iid))
+    for _ in range(cfg.paired_sdk):
+        for prefix, m in sides.items():
+            m['sdk'].append(float(get_text(port, '%s/bench/sdk?n=%d' % (prefix, cfg.sdk_calls))))
+    for _ in range(cfg.file_calls):
+        for prefix, m in sides.items():
+            t0 = time.perf_counter()
+            get_text(port, '%s/bench/file/%s' % (prefix, iid))
+            m['file'].append((time.perf_counter() - t0) * 1e3)
+    server.stop()
+    return {side: {'sdk_ns': statistics.median(m['sdk']), 'file_ms': statistics.median(m['file'])}
+            for side, m in (('plugin', sides['']), ('native', sides['/native']))}
+
+
 def upload(port, blob):
     c = http.client.HTTPConnection('127.0.0.1', port, timeout=120)
     c.request('POST', '/instances', body=blob, headers={'Content-Type': 'application/dicom'})
@@ -230,6 +258,7 @@ def main():
     cfg.seconds = 2 if cfg.quick else 5
     cfg.sdk_calls = 20000 if cfg.quick else 200000
     cfg.file_calls = 5 if cfg.quick else 40
+    cfg.paired_sdk = 3 if cfg.quick else 15
     cfg.gets = 2000 if cfg.quick else 50000
     cfg.posts = 1000 if cfg.quick else 20000
     n_uploads = 100 if cfg.quick else 1000
@@ -253,7 +282,20 @@ def main():
             print('round %d/%d: %s' % (rnd + 1, cfg.rounds, v), flush=True)
             results[v].append(measure(v, Server(v, plugins, scr), cfg, big, small))
     med = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in results.items()}
-    table = render(med, variants, cfg, n_uploads)
+    # per-call rows again, each plugin side by side with the native reference
+    # in one Orthanc (ratios of medians, one pair per round)
+    paired = {}
+    for v in ('python', 'official 4.0'):
+        if v not in variants or 'native' not in variants:
+            continue
+        runs = []
+        for rnd in range(cfg.rounds):
+            print('round %d/%d: %s + native in one Orthanc' % (rnd + 1, cfg.rounds, v), flush=True)
+            runs.append(measure_paired(v, Server(v, variants[v][0] + [cfg.native], variants[v][1],
+                                                 env={'OPY_BENCH_NATIVE_PREFIX': '/native'}),
+                                       cfg, big))
+        paired[v] = runs
+    table = render(med, variants, cfg, n_uploads) + render_paired(paired, cfg)
     print(table)
     if cfg.out:
         Path(cfg.out).write_text(table)
@@ -281,6 +323,28 @@ def render(med, variants, cfg, n_uploads):
             return ('%+.3f' % (x - ref)) if how == 'diff' else ('%.2f x' % (x / ref if ref else float('inf')))
         lines.append('| %s | %s | %s | %s | %s |' % (label, ' | '.join(vals), rel('python'), target,
                                                      rel('official 4.0') if 'official 4.0' in cols else '-'))
+    return '\n'.join(lines) + '\n'
+
+
+def render_paired(paired, cfg):
+    if not paired:
+        return ''
+    lines = ['', 'Per-call rows measured side by side: each plugin and the native reference in one',
+             'Orthanc, calls alternating between them (%d x %d GetErrorDescription calls, %d file reads'
+             % (cfg.paired_sdk, cfg.sdk_calls, cfg.file_calls),
+             'per side and round); ratio of the medians of each round, then the median of those.', '',
+             '| what | ' + ' | '.join('%s | native (same Orthanc) | ratio' % v for v in paired)
+             + ' | target |',
+             '|---|' + '---|---|---|' * len(paired) + '---|']
+    for key, label, target in (('sdk_ns', 'cheap SDK call, ns per call', '<= 1.5 x native'),
+                               ('file_ms', 'RestApiGet of an 8 MB instance file, ms', '<= 1.3 x native')):
+        cells = []
+        for v, runs in paired.items():
+            mine = statistics.median(r['plugin'][key] for r in runs)
+            native = statistics.median(r['native'][key] for r in runs)
+            ratio = statistics.median(r['plugin'][key] / r['native'][key] for r in runs)
+            cells.append('%.3g | %.3g | %.2f x' % (mine, native, ratio))
+        lines.append('| %s | %s | %s |' % (label, ' | '.join(cells), target))
     return '\n'.join(lines) + '\n'
 
 
