@@ -161,6 +161,10 @@ def measure(variant, server, cfg, big, small_blobs):
     routes = variant != 'none'
     trivial = '/bench/trivial' if routes else '/system'
     if routes:
+        # the 8 MB reads first, in a server that did nothing else yet, and
+        # again after the load phases below (malloc's heaps then differ)
+        iid = json.loads(upload(port, big))['ID']
+        m['file_ms'] = file_ms(port, iid, cfg)
         many_requests(port, 200)                                   # warm-up
         cpu0 = server.cpu_seconds()
         r = wrk(server.url(trivial), cfg.seconds)
@@ -169,12 +173,7 @@ def measure(variant, server, cfg, big, small_blobs):
         m['system_rps'] = wrk(server.url('/bench/system'), cfg.seconds)['rps']
         m['sdk_ns'] = statistics.median(float(get_text(port, '/bench/sdk?n=%d' % cfg.sdk_calls))
                                         for _ in range(3))
-        iid = json.loads(upload(port, big))['ID']
-        get_text(port, '/bench/file/%s' % iid)
-        t0 = time.perf_counter()
-        for _ in range(cfg.file_calls):
-            get_text(port, '/bench/file/%s' % iid)
-        m['file_ms'] = (time.perf_counter() - t0) / cfg.file_calls * 1e3
+        m['file_ms_loaded'] = file_ms(port, iid, cfg)
         # p50 of the trivial route while 2 clients hammer a route calling the core
         bg = subprocess.Popen(['wrk', '-t1', '-c2', '-d%ds' % (cfg.seconds + 2), server.url('/bench/system')],
                               stdout=subprocess.DEVNULL)
@@ -196,30 +195,37 @@ def measure(variant, server, cfg, big, small_blobs):
     return m
 
 
-def measure_paired(variant, server, cfg, big):
-    """The per-call rows measured in one Orthanc running `variant` and the
+def file_ms(port, iid, cfg):
+    """Median time of one GET of the route reading the 8 MB file, in steady
+    state: after 5 warm-up calls (Orthanc's storage cache, malloc's heap)."""
+    for _ in range(5):
+        get_text(port, '/bench/file/%s' % iid)
+    times = []
+    for _ in range(cfg.file_calls):
+        t0 = time.perf_counter()
+        get_text(port, '/bench/file/%s' % iid)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def measure_paired(variant, server, cfg):
+    """The cheap-call row measured in one Orthanc running `variant` and the
     native reference side by side (native routes under /native): calls
     alternate between the two, so that both see the same machine at the same
-    moment (page cache, frequency, neighbours). Returns the medians of the
-    per-call figures of each side."""
+    moment (frequency, neighbours). Returns the median ns per call of each
+    side. (Not the 8 MB row: there the two sides would share malloc's heaps,
+    and what one leaves there changes what the other costs.)"""
     server.start()
     port = server.port
-    iid = json.loads(upload(port, big))['ID']
-    sides = {'': {'sdk': [], 'file': []}, '/native': {'sdk': [], 'file': []}}
+    sides = {'': [], '/native': []}
     for prefix in sides:                                           # warm-up
         get_text(port, '%s/bench/sdk?n=%d' % (prefix, cfg.sdk_calls))
-        get_text(port, '%s/bench/file/%s' % (prefix, iid))
     for _ in range(cfg.paired_sdk):
         for prefix, m in sides.items():
-            m['sdk'].append(float(get_text(port, '%s/bench/sdk?n=%d' % (prefix, cfg.sdk_calls))))
-    for _ in range(cfg.file_calls):
-        for prefix, m in sides.items():
-            t0 = time.perf_counter()
-            get_text(port, '%s/bench/file/%s' % (prefix, iid))
-            m['file'].append((time.perf_counter() - t0) * 1e3)
+            m.append(float(get_text(port, '%s/bench/sdk?n=%d' % (prefix, cfg.sdk_calls))))
     server.stop()
-    return {side: {'sdk_ns': statistics.median(m['sdk']), 'file_ms': statistics.median(m['file'])}
-            for side, m in (('plugin', sides['']), ('native', sides['/native']))}
+    return {'plugin': {'sdk_ns': statistics.median(sides[''])},
+            'native': {'sdk_ns': statistics.median(sides['/native'])}}
 
 
 def upload(port, blob):
@@ -237,7 +243,9 @@ METRICS = [
     ('cpu_us_per_req', 'Orthanc CPU per trivial request (us)', 'lower', '<= 1.4 x native'),
     ('system_rps', "route calling RestApiGet('/system') once, requests/s", 'higher', '>= 0.70 x native'),
     ('sdk_ns', 'cheap SDK call (GetErrorDescription), ns per call', 'lower', '<= 1.5 x native'),
-    ('file_ms', 'RestApiGet of an 8 MB instance file, ms per call', 'lower', '<= 1.3 x native'),
+    ('file_ms', 'RestApiGet of an 8 MB instance file, ms per call (fresh server)', 'lower',
+     '<= 1.3 x native'),
+    ('file_ms_loaded', 'same, after the wrk phases', 'lower', '<= 1.3 x native'),
     ('rss_growth_kib', 'RSS growth over the GETs and 1 KB POSTs (KiB)', 'lower', '<= no plugin + 1024 KiB'),
     ('p50_ms_loaded', 'p50 of the trivial route, 2 clients on a core-calling route (ms)', 'lower', '<= 2 ms'),
     ('uploads_s', 'uploads with an OnChange callback (s)', 'lower', '<= 1.05 x no plugin'),
@@ -261,7 +269,7 @@ def main():
     cfg.paired_sdk = 3 if cfg.quick else 15
     cfg.gets = 2000 if cfg.quick else 50000
     cfg.posts = 1000 if cfg.quick else 20000
-    n_uploads = 100 if cfg.quick else 1000
+    n_uploads = 100 if cfg.quick else 3000
     for tool in ('wrk', ORTHANC, cfg.plugin, cfg.native):
         if not shutil.which(tool) and not os.path.exists(tool):
             raise SystemExit('missing: %s (build first: cmake --build build)' % tool)
@@ -293,7 +301,7 @@ def main():
             print('round %d/%d: %s + native in one Orthanc' % (rnd + 1, cfg.rounds, v), flush=True)
             runs.append(measure_paired(v, Server(v, variants[v][0] + [cfg.native], variants[v][1],
                                                  env={'OPY_BENCH_NATIVE_PREFIX': '/native'}),
-                                       cfg, big))
+                                       cfg))
         paired[v] = runs
     table = render(med, variants, cfg, n_uploads) + render_paired(paired, cfg)
     print(table)
@@ -329,15 +337,14 @@ def render(med, variants, cfg, n_uploads):
 def render_paired(paired, cfg):
     if not paired:
         return ''
-    lines = ['', 'Per-call rows measured side by side: each plugin and the native reference in one',
-             'Orthanc, calls alternating between them (%d x %d GetErrorDescription calls, %d file reads'
-             % (cfg.paired_sdk, cfg.sdk_calls, cfg.file_calls),
-             'per side and round); ratio of the medians of each round, then the median of those.', '',
+    lines = ['', 'The cheap-call row measured side by side: each plugin and the native reference in',
+             'one Orthanc, calls alternating between them (%d x %d GetErrorDescription calls per side'
+             % (cfg.paired_sdk, cfg.sdk_calls),
+             'and round); ratio of the medians of each round, then the median of those.', '',
              '| what | ' + ' | '.join('%s | native (same Orthanc) | ratio' % v for v in paired)
              + ' | target |',
              '|---|' + '---|---|---|' * len(paired) + '---|']
-    for key, label, target in (('sdk_ns', 'cheap SDK call, ns per call', '<= 1.5 x native'),
-                               ('file_ms', 'RestApiGet of an 8 MB instance file, ms', '<= 1.3 x native')):
+    for key, label, target in (('sdk_ns', 'cheap SDK call, ns per call', '<= 1.5 x native'),):
         cells = []
         for v, runs in paired.items():
             mine = statistics.median(r['plugin'][key] for r in runs)

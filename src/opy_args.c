@@ -3,6 +3,7 @@
  * opy_args.c - argument parsing and conversions.
  */
 #include "opy_args.h"
+#include "opy_bytes.h"
 #include "opy_enums.h"
 #include "opy_handle.h"
 
@@ -247,7 +248,11 @@ opy_image_buffer_check(Py_ssize_t size, long long pitch, long long height, const
 PyObject *
 opy_take_buffer(OrthancPluginMemoryBuffer *buf)
 {
-    PyObject *b = PyBytes_FromStringAndSize(buf->size ? buf->data : "", (Py_ssize_t) buf->size);
+    PyObject *b = opy_bytes_adopt(buf);     /* large answers: no second block */
+
+    if (b != NULL)
+        return b;
+    b = PyBytes_FromStringAndSize(buf->size ? buf->data : "", (Py_ssize_t) buf->size);
 
     if (buf->data != NULL)
         OrthancPluginFreeMemoryBuffer(opy_context, buf);

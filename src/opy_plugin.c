@@ -7,6 +7,7 @@
  * Finalize stops it. Only these four symbols are exported.
  */
 #include "opy_python.h"
+#include "opy_bytes.h"
 #include "opy_config.h"
 #include "opy_interp.h"
 #include "opy_log.h"
@@ -92,6 +93,7 @@ OrthancPluginInitialize(OrthancPluginContext *context)
 
     opy_sdk_init(context);
     opy_log_open();                 /* also after POST /tools/reset reloaded us */
+    opy_gen_counting = getenv("OPY_CALL_COUNTS") != NULL;   /* dump_call_counts() */
     context = opy_context;
     if (!OrthancPluginCheckVersion(context)) {
         opy_log(OPY_LOG_ERROR, "OPY0023 this Orthanc (%s) is older than the SDK of the Python plugin "
@@ -147,6 +149,7 @@ dump_call_counts(void)
         return;
     for (i = 0; i < opy_gen_call_count; i++)
         fprintf(f, "%s %lu\n", opy_gen_call_names[i], opy_gen_calls[i]);
+    fprintf(f, "(adopted-answers) %lu\n", opy_bytes_adopted);     /* opy_bytes.c */
     fclose(f);
 }
 

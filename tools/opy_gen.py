@@ -472,7 +472,7 @@ class Gen:
         if cls == "RestOutput" and plan["name"] in self.ov.get("output_flags", {}):
             w("    if (result != NULL)")
             w("        h->flags |= %s;" % self.ov["output_flags"][plan["name"]])
-        w("    if (result != NULL)")
+        w("    if (result != NULL && opy_gen_counting)")
         w("        opy_gen_calls[%d]++;" % index)
         w("done:")
         for a in plan["args"]:
@@ -490,7 +490,7 @@ class Gen:
         fn = "count_" + sym
         code = ("static PyObject *\n%s(PyObject *self, PyObject *const *args, Py_ssize_t nargs, "
                 "PyObject *kwnames)\n{\n    PyObject *r = %s(self, args, nargs, kwnames);\n\n"
-                "    if (r != NULL)\n        opy_gen_calls[%d]++;\n    return r;\n}\n\n" % (fn, sym, index))
+                "    if (r != NULL && opy_gen_counting)\n        opy_gen_calls[%d]++;\n    return r;\n}\n\n" % (fn, sym, index))
         return fn, code
 
     def method_def(self, pyname, fn, doc_expr):
@@ -521,7 +521,10 @@ class Gen:
         out.append("/* Creates every object type of the module into types[]. 0 or -1. */\n")
         out.append("int opy_gen_types_init(PyObject *module, PyTypeObject **types);\n\n")
         out.append("extern PyMethodDef opy_gen_functions[];\n\n")
-        out.append("/* Calls of each public callable, for the tests (OPY_CALL_COUNTS). */\n")
+        out.append("/* Calls of each public callable, for the tests (OPY_CALL_COUNTS): counted\n"
+                   " * only when opy_gen_counting is set, so that threads calling the module\n"
+                   " * do not write to shared cache lines otherwise. */\n")
+        out.append("extern int opy_gen_counting;\n")
         out.append("extern unsigned long opy_gen_calls[];\n")
         out.append("extern const char *const opy_gen_call_names[];\n")
         out.append("extern const unsigned opy_gen_call_count;\n\n")
@@ -595,6 +598,7 @@ class Gen:
     def emit_calls(self, outdir):
         n = len(self.call_names)
         out = [self.banner(), '#include "opy_gen.h"\n\n',
+               "int opy_gen_counting;\n",
                "unsigned long opy_gen_calls[%d];\n\n" % n,
                "const char *const opy_gen_call_names[%d] = {\n" % n]
         out += ["    %s,\n" % c_string(name) for name in self.call_names]
