@@ -23,13 +23,14 @@
  * "malloc", checked at every call (PYTHONMALLOC=debug, -X dev or
  * tracemalloc install hooks that would not know the block: the answer is
  * copied then). Orthanc allocates the buffers of its answers with malloc()
- * and frees them with free() (OrthancPluginFreeMemoryBuffer), the same
- * allocator.
+ * and frees them with the context's Free, which is free(): checked too (a
+ * build of Orthanc with an allocator of its own would get copies).
  *
  * It needs the layout of PyBytesObject (CPython's API, not the limited
  * API): under Py_LIMITED_API the answers are always copied.
  */
 #include "opy_bytes.h"
+#include "opy_sdk.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
@@ -67,6 +68,14 @@ default_allocators(void)
     return name != NULL && (strcmp(name, "pymalloc") == 0 || strcmp(name, "malloc") == 0);
 }
 
+/* Orthanc's buffers come from the malloc() the plugin's realloc() and
+ * Python's free() belong to: the context frees them with free() itself. */
+static int
+same_malloc(void)
+{
+    return opy_context != NULL && opy_context->Free == free;
+}
+
 PyObject *
 opy_bytes_adopt(OrthancPluginMemoryBuffer *buf)
 {
@@ -76,7 +85,7 @@ opy_bytes_adopt(OrthancPluginMemoryBuffer *buf)
     PyBytesObject *b;
 
     if (buf->data == NULL || size < OPY_BYTES_ADOPT_MIN || size > (size_t) PY_SSIZE_T_MAX - head - 1 ||
-        !default_allocators())
+        !same_malloc() || !default_allocators())
         return NULL;
     block = realloc(buf->data, head + size + 1);
     if (block == NULL)
