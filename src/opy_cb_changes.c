@@ -161,36 +161,45 @@ worker_main(void *arg)
 {
     (void) arg;
     for (;;) {
-        OpyChange *c;
+        OpyChange *batch, *c;
         int token;
 
+        /* everything queued at once: one lock and one GIL hold per batch
+         * rather than per change (uploads queue several changes each) */
         pthread_mutex_lock(&lock);
         while (head == NULL && !stopping)
             pthread_cond_wait(&not_empty, &lock);
-        c = head;
-        if (c == NULL) {            /* stopping and drained */
+        batch = head;
+        if (batch == NULL) {        /* stopping and drained */
             pthread_mutex_unlock(&lock);
             break;
         }
-        head = c->next;
-        if (head == NULL)
-            tail = NULL;
-        count--;
-        pthread_cond_signal(&not_full);
+        head = tail = NULL;
+        count = 0;
+        pthread_cond_broadcast(&not_full);
         pthread_mutex_unlock(&lock);
 
         token = opy_gil_enter();
-        if (token >= 0) {
-            deliver(c);
+        while ((c = batch) != NULL) {
+            batch = c->next;
+            if (token >= 0)
+                deliver(c);
+            if (c->type == OrthancPluginChangeType_OrthancStopped) {
+                if (token >= 0) {
+                    opy_gil_leave(token);
+                    token = -1;
+                }
+                pthread_mutex_lock(&lock);
+                stopped_delivered = 1;
+                pthread_cond_broadcast(&delivered);
+                pthread_mutex_unlock(&lock);
+                if (batch != NULL)
+                    token = opy_gil_enter();
+            }
+            free(c);
+        }
+        if (token >= 0)
             opy_gil_leave(token);
-        }
-        if (c->type == OrthancPluginChangeType_OrthancStopped) {
-            pthread_mutex_lock(&lock);
-            stopped_delivered = 1;
-            pthread_cond_broadcast(&delivered);
-            pthread_mutex_unlock(&lock);
-        }
-        free(c);
     }
     return NULL;
 }
