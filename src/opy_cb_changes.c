@@ -10,7 +10,9 @@
  * call the core (REST API, ...) without any deadlock. The queue is bounded
  * (OPY_CHANGES_MAX): when full, Orthanc's thread waits, no change is lost.
  * On stop the queue is drained (ORTHANC_STOPPED included) before Python
- * stops.
+ * stops, for as long as the worker makes progress; a callback that does
+ * not return for 5 s is given up (OPY0027) and Python is left unfinalized
+ * so that Orthanc can exit.
  * ORTHANC_STOPPED is synchronous: Orthanc signals it before it stops its
  * servers and destroys its database; the plugin waits (at most 5 s) until
  * Python callbacks got it, then closes the SDK for the threads that are not
@@ -56,6 +58,7 @@ static int worker_running;
 static pthread_t worker;
 static int c_registered;            /* on_change registered with Orthanc */
 static int stopped_delivered;       /* the worker handed ORTHANC_STOPPED to Python */
+static unsigned long progress;      /* changes delivered (under lock): stop's watchdog */
 static pthread_cond_t delivered = PTHREAD_COND_INITIALIZER;
 
 /* Called by Orthanc's thread that signals ORTHANC_STOPPED, after queuing it:
@@ -197,6 +200,9 @@ worker_main(void *arg)
                     token = opy_gil_enter();
             }
             free(c);
+            pthread_mutex_lock(&lock);
+            progress++;
+            pthread_mutex_unlock(&lock);
         }
         if (token >= 0)
             opy_gil_leave(token);
@@ -260,18 +266,46 @@ opy_cb_changes_init(PyObject *module)
     return PyModule_AddFunctions(module, methods);
 }
 
-void
-opy_cb_changes_stop(void)
+int
+opy_cb_changes_stop(int stuck_ms)
 {
-    int running;
+    int running, rc = 0;
 
     pthread_mutex_lock(&lock);
     running = worker_running;
     stopping = 1;
     pthread_cond_broadcast(&not_empty);
     pthread_mutex_unlock(&lock);
-    if (running)
-        pthread_join(worker, NULL);
+    if (running) {
+        unsigned long seen = (unsigned long) -1;
+        int idle_ms = 0;
+
+        for (;;) {
+            struct timespec t;
+            unsigned long now;
+
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_nsec += 100 * 1000000L;
+            if (t.tv_nsec >= 1000000000L) {
+                t.tv_sec++;
+                t.tv_nsec -= 1000000000L;
+            }
+            if (pthread_timedjoin_np(worker, NULL, &t) == 0)
+                break;
+            pthread_mutex_lock(&lock);
+            now = progress;
+            pthread_mutex_unlock(&lock);
+            idle_ms = now == seen ? idle_ms + 100 : 0;
+            seen = now;
+            if (idle_ms >= stuck_ms) {
+                opy_log(OPY_LOG_WARNING, "OPY0027 a change callback has not returned %d ms after "
+                        "Orthanc started to stop; it is left running, and Python is not finalized so "
+                        "that Orthanc can exit", stuck_ms);
+                rc = -1;
+                break;
+            }
+        }
+    }
     pthread_mutex_lock(&lock);
     worker_running = 0;
     stopped_delivered = 0;
@@ -279,6 +313,7 @@ opy_cb_changes_stop(void)
     pthread_cond_broadcast(&not_full);
     pthread_cond_broadcast(&delivered);
     pthread_mutex_unlock(&lock);
+    return rc;
 }
 
 void

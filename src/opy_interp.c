@@ -382,15 +382,18 @@ void
 opy_interp_stop(void)
 {
     char *alive;
+    int stuck;
 
     if (!running)
         return;
     running = 0;
-    opy_cb_changes_stop();          /* delivers ORTHANC_STOPPED too */
+    stuck = opy_cb_changes_stop(5000) < 0;     /* delivers ORTHANC_STOPPED too */
     memory_display_stop();
     opy_sdk_close();
-    if (opy_gil_close(5000) < 0)
+    if (opy_gil_close(stuck ? 0 : 5000) < 0 && !stuck)
         opy_log(OPY_LOG_WARNING, "OPY0022 a Python callback is still running while Orthanc stops");
+    if (stuck)
+        return;                     /* OPY0027: Python left as it is */
 
     PyEval_RestoreThread(main_tstate);
     alive = join_script_threads();

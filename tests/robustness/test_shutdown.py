@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import dicomgen
 import harness
 
 SCRIPT = Path(__file__).resolve().parent / 'scripts' / 'shutdown.py'
@@ -93,3 +94,23 @@ def test_sigterm_while_threads_call_orthanc(orthanc_factory, round_):
     # the daemon thread got the same exception (and was not waited for)
     daemon = (threads_dir / 'daemon.log').read_text().splitlines()
     assert 'after-stopped ' + CLOSED in daemon, daemon[-5:]
+
+
+def test_sigterm_while_a_change_callback_never_returns(orthanc_factory):
+    # The change worker is inside a callback that waits forever: the stop
+    # gives it 5 s without progress, logs OPY0027, leaves Python unfinalized
+    # and Orthanc exits (the join of the worker used to wait forever).
+    srv = orthanc_factory(SCRIPT.parent / 'stuck_change.py', name='stuckchange')
+    srv.upload(dicomgen.make_instance(patient_id='STUCK-1'))
+    srv.wait_log(harness.line('stuck-change: waiting forever', 'W'), timeout=20)
+    t0 = time.monotonic()
+    rc = srv.stop(timeout=30)
+    elapsed = time.monotonic() - t0
+    assert rc == 0, srv.describe()
+    assert elapsed < 15, 'stop took %.1f s' % elapsed
+    text = srv.log_text()
+    assert text.count('OPY0027 a change callback has not returned 5000 ms after Orthanc started '
+                      'to stop') == 1, text[-3000:]
+    assert 'Orthanc has stopped' in text
+    for bad in ('Segmentation', 'Aborted', 'terminate called', 'Fatal Python error'):
+        assert bad not in text, bad
