@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +59,7 @@ static int worker_running;
 static pthread_t worker;
 static int c_registered;            /* on_change registered with Orthanc */
 static int stopped_delivered;       /* the worker handed ORTHANC_STOPPED to Python */
-static unsigned long progress;      /* changes delivered (under lock): stop's watchdog */
+static atomic_ulong progress;       /* changes delivered: stop's watchdog */
 static pthread_cond_t delivered = PTHREAD_COND_INITIALIZER;
 
 /* Called by Orthanc's thread that signals ORTHANC_STOPPED, after queuing it:
@@ -188,21 +189,14 @@ worker_main(void *arg)
             if (token >= 0)
                 deliver(c);
             if (c->type == OrthancPluginChangeType_OrthancStopped) {
-                if (token >= 0) {
-                    opy_gil_leave(token);
-                    token = -1;
-                }
+                /* the thread waiting for it needs only the lock, not the GIL */
                 pthread_mutex_lock(&lock);
                 stopped_delivered = 1;
                 pthread_cond_broadcast(&delivered);
                 pthread_mutex_unlock(&lock);
-                if (batch != NULL)
-                    token = opy_gil_enter();
             }
             free(c);
-            pthread_mutex_lock(&lock);
-            progress++;
-            pthread_mutex_unlock(&lock);
+            atomic_fetch_add(&progress, 1);
         }
         if (token >= 0)
             opy_gil_leave(token);
@@ -292,9 +286,7 @@ opy_cb_changes_stop(int stuck_ms)
             }
             if (pthread_timedjoin_np(worker, NULL, &t) == 0)
                 break;
-            pthread_mutex_lock(&lock);
-            now = progress;
-            pthread_mutex_unlock(&lock);
+            now = atomic_load(&progress);
             idle_ms = now == seen ? idle_ms + 100 : 0;
             seen = now;
             if (idle_ms >= stuck_ms) {

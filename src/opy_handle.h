@@ -40,9 +40,12 @@ PyObject *opy_handle_new_owned(PyTypeObject *type, void *ptr);
 void *opy_handle_get(PyObject *self);
 
 /* Right before an SDK call: checks the handle again and counts the call in
- * flight. Needed even after opy_handle_get(): converting the other
- * arguments may run Python code (__index__, ...) that lets another thread
- * end the callback. The pointer never changes while valid, so a pointer
+ * flight. Methods check their object first (opy_handle_get) and convert
+ * their other arguments after; the conversions run no Python code today
+ * (ints, floats, str and buffers are taken by type, never through
+ * __index__ and the like: tests/robustness/test_objects.py), so nothing can
+ * end the callback in between, but this check keeps that true whatever a
+ * conversion becomes. The pointer never changes while valid, so a pointer
  * read earlier is still the right one when this succeeds. Returns the
  * pointer, or NULL with ValueError set. */
 static inline void *

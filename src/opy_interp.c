@@ -390,10 +390,12 @@ opy_interp_stop(void)
     stuck = opy_cb_changes_stop(5000) < 0;     /* delivers ORTHANC_STOPPED too */
     memory_display_stop();
     opy_sdk_close();
-    if (opy_gil_close(stuck ? 0 : 5000) < 0 && !stuck)
+    if (stuck) {                    /* OPY0027 logged: Python is left as it is */
+        (void) opy_gil_close(0);
+        return;
+    }
+    if (opy_gil_close(5000) < 0)
         opy_log(OPY_LOG_WARNING, "OPY0022 a Python callback is still running while Orthanc stops");
-    if (stuck)
-        return;                     /* OPY0027: Python left as it is */
 
     PyEval_RestoreThread(main_tstate);
     alive = join_script_threads();
