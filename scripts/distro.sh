@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Test matrix: build and test the plugin on another Debian distribution, in a
+# debootstrap chroot.
+#
+#   scripts/distro.sh SUITE [test|bench|shell|prepare] [ARGS...]
+#
+#   SUITE    trixie (Orthanc 1.12.7, Python 3.13) or sid (Orthanc 1.13.0,
+#            Python 3.14); bookworm works too (the host's own distribution).
+#   prepare  only make (or reuse) the chroot
+#   test     (default) copy the checkout in, build, run the C unit tests and
+#            the integration + robustness suites against the distribution's
+#            Orthanc; ARGS go to pytest (scripts/test.sh inside the chroot)
+#   bench    the benchmarks (bench/run.py ARGS) inside the chroot
+#   shell    an interactive shell in the chroot, the checkout in /opy/src
+#
+# The chroot lives in $OPY_CHROOT_DIR/SUITE (default /var/lib/opy-chroots) and
+# is reused by later runs while its package list is unchanged (a stamp file
+# records it).  /proc and /dev are mounted while the script runs and
+# unmounted on every exit path; services are kept from starting
+# (policy-rc.d).  Needs root and debootstrap (installed when missing).
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ "$#" -ge 1 ] || usage
+SUITE=$1; shift
+ACTION=${1:-test}; [ "$#" -ge 1 ] && shift
+case "$SUITE" in bookworm|trixie|sid) ;; *) usage ;; esac
+case "$ACTION" in prepare|test|bench|shell) ;; *) usage ;; esac
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BASE=${OPY_CHROOT_DIR:-/var/lib/opy-chroots}
+ROOT=$BASE/$SUITE
+MIRROR=${OPY_MIRROR:-http://deb.debian.org/debian}
+
+# What the build and the tests need inside the chroot (same list as
+# scripts/deps.sh; python3-clang is the distribution's default libclang
+# binding, bookworm names its version).
+CLANG_PY=python3-clang
+[ "$SUITE" = bookworm ] && CLANG_PY=python3-clang-14
+PACKAGES=(
+  cmake gcc make pkg-config python3-dev
+  orthanc orthanc-dev orthanc-python
+  dcmtk procps ca-certificates
+  python3-pydicom python3-pytest python3-pytest-xdist
+  "$CLANG_PY" python3-requests python3-numpy
+  python3-pil python3-xlwt python3-xlrd mypy wrk
+)
+STAMP_TEXT="opy-distro 1 $SUITE ${PACKAGES[*]}"
+
+log() { printf 'distro.sh[%s]: %s\n' "$SUITE" "$*" >&2; }
+
+mounted=()
+cleanup() {
+  local i
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    umount -l "${mounted[$i]}" 2>/dev/null || true
+  done
+  mounted=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mount_into() {   # mount_into SOURCE TARGET [mount options...]
+  local src=$1 dst=$2; shift 2
+  mkdir -p "$dst"
+  if ! mountpoint -q "$dst"; then
+    mount "$@" "$src" "$dst"
+    mounted+=("$dst")
+  fi
+}
+
+mount_all() {
+  mount_into proc "$ROOT/proc" -t proc
+  mount_into /dev "$ROOT/dev" --bind
+  mount_into devpts "$ROOT/dev/pts" -t devpts -o newinstance,ptmxmode=0666
+  mount_into tmpfs "$ROOT/dev/shm" -t tmpfs
+}
+
+in_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  DEBIAN_FRONTEND=noninteractive CI="${CI:-}" "$@"; }
+
+prepare() {
+  if [ -f "$ROOT/.opy-stamp" ] && [ "$(cat "$ROOT/.opy-stamp")" = "$STAMP_TEXT" ]; then
+    log "reusing $ROOT"
+    mount_all
+    return
+  fi
+  command -v debootstrap >/dev/null || {
+    log "installing debootstrap"
+    apt-get install -y -q debootstrap >/dev/null
+  }
+  if [ ! -f "$ROOT/.opy-base" ]; then
+    log "debootstrap $SUITE into $ROOT"
+    rm -rf "$ROOT.tmp"
+    mkdir -p "$BASE"
+    debootstrap --variant=minbase "$SUITE" "$ROOT.tmp" "$MIRROR" >"$BASE/$SUITE.debootstrap.log" 2>&1 || {
+      tail -n 20 "$BASE/$SUITE.debootstrap.log" >&2; exit 1; }
+    rm -rf "$ROOT"
+    mv "$ROOT.tmp" "$ROOT"
+    touch "$ROOT/.opy-base"
+  fi
+  # The registry's snapshot of sid has an expired Release file.
+  if [ "$SUITE" = sid ]; then
+    echo 'Acquire::Check-Valid-Until "false";' >"$ROOT/etc/apt/apt.conf.d/99opy-no-valid-until"
+  fi
+  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+  chmod 755 "$ROOT/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+  mount_all
+  log "installing ${#PACKAGES[@]} packages"
+  in_root apt-get update -q >/dev/null
+  in_root apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" \
+    >"$BASE/$SUITE.apt.log" 2>&1 || { tail -n 30 "$BASE/$SUITE.apt.log" >&2; exit 1; }
+  printf '%s' "$STAMP_TEXT" >"$ROOT/.opy-stamp"
+}
+
+copy_source() {
+  # The checkout (tracked and untracked files, not the build folders) into
+  # /opy/src; a fresh copy every run.
+  rm -rf "$ROOT/opy/src"
+  mkdir -p "$ROOT/opy/src"
+  (cd "$SRC" && git ls-files -z --cached --others --exclude-standard) |
+    (cd "$SRC" && tar --null -T - -cf -) | tar -C "$ROOT/opy/src" -xf -
+}
+
+prepare
+[ "$ACTION" = prepare ] && exit 0
+copy_source
+case "$ACTION" in
+  test)
+    # deps.sh finds everything installed; the results stay in the chroot
+    # (build/ under /opy/src) for inspection.
+    in_root env OPY_DISTRO="$SUITE" bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
+    ;;
+  bench)
+    in_root env OPY_DISTRO="$SUITE" bash -c 'cd /opy/src && bash scripts/deps.sh >/dev/null &&
+      cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build -j2 >/dev/null &&
+      /usr/bin/python3 bench/run.py "$@"' bench "$@"
+    ;;
+  shell)
+    in_root bash -c 'cd /opy/src && exec bash -i'
+    ;;
+esac
