@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Install (from Debian's packages) everything the build and the tests need.
+# Install (from Debian's packages) everything the build and the tests need,
+# on Debian 12 "bookworm", 13 "trixie" or unstable "sid" (the libclang
+# bindings and clang are named by version on bookworm only).
 # Packages already installed are skipped, so a second run is fast.
+#
+#   scripts/deps.sh           install what is missing
+#   scripts/deps.sh --list    print the package list (scripts/distro.sh)
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
 
+codename=${OPY_SUITE:-$(. /etc/os-release 2>/dev/null; echo "${VERSION_CODENAME:-bookworm}")}
+case "$codename" in
+  bookworm) CLANG=(python3-clang-14 clang-14 libclang-rt-14-dev) ;;
+  *)        CLANG=(python3-clang clang libclang-rt-dev) ;;
+esac
+
 PACKAGES=(
   cmake gcc make pkg-config python3-dev
   orthanc orthanc-dev orthanc-python
-  dcmtk
+  dcmtk procps
   python3-pydicom python3-pytest python3-pytest-xdist
-  python3-clang-14 python3-requests python3-numpy
+  "${CLANG[@]}" python3-requests python3-numpy
   python3-pil python3-xlwt python3-xlrd mypy
-  wrk clang-14 libclang-rt-14-dev
+  wrk
 )
+
+if [ "${1:-}" = --list ]; then
+  echo "${PACKAGES[*]}"
+  exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

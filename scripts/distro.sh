@@ -34,19 +34,9 @@ BASE=${OPY_CHROOT_DIR:-/var/lib/opy-chroots}
 ROOT=$BASE/$SUITE
 MIRROR=${OPY_MIRROR:-http://deb.debian.org/debian}
 
-# What the build and the tests need inside the chroot (same list as
-# scripts/deps.sh; python3-clang is the distribution's default libclang
-# binding, bookworm names its version).
-CLANG_PY=python3-clang
-[ "$SUITE" = bookworm ] && CLANG_PY=python3-clang-14
-PACKAGES=(
-  cmake gcc make pkg-config python3-dev
-  orthanc orthanc-dev orthanc-python
-  dcmtk procps ca-certificates
-  python3-pydicom python3-pytest python3-pytest-xdist
-  "$CLANG_PY" python3-requests python3-numpy
-  python3-pil python3-xlwt python3-xlrd mypy wrk
-)
+# What the build and the tests need inside the chroot: scripts/deps.sh's
+# list for that suite (one list for the host and the chroots).
+read -r -a PACKAGES <<<"$(OPY_SUITE=$SUITE bash "$SRC/scripts/deps.sh" --list) ca-certificates"
 STAMP_TEXT="opy-distro 1 $SUITE ${PACKAGES[*]}"
 
 log() { printf 'distro.sh[%s]: %s\n' "$SUITE" "$*" >&2; }
@@ -124,6 +114,13 @@ copy_source() {
   mkdir -p "$ROOT/opy/src"
   (cd "$SRC" && git ls-files -z --cached --others --exclude-standard) |
     (cd "$SRC" && tar --null -T - -cf -) | tar -C "$ROOT/opy/src" -xf -
+  # shared/ beside the checkout (the seed page and the references the tests
+  # compare with), as on the host
+  rm -rf "$ROOT/opy/shared"
+  if [ -d "$SRC/../shared" ]; then
+    cp -r "$SRC/../shared" "$ROOT/opy/shared"
+    chmod -R u+w "$ROOT/opy/shared"
+  fi
 }
 
 prepare
@@ -133,7 +130,10 @@ case "$ACTION" in
   test)
     # deps.sh finds everything installed; the results stay in the chroot
     # (build/ under /opy/src) for inspection.
-    in_root env OPY_DISTRO="$SUITE" bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
+    # The fuzzers and the sanitized run are the host's (bookworm) part of
+    # the matrix: OPY_FUZZ_RUN / OPY_SANITIZED_RUN=1 to run them here too.
+    in_root env OPY_DISTRO="$SUITE" OPY_FUZZ_RUN="${OPY_FUZZ_RUN:-0}" \
+      OPY_SANITIZED_RUN="${OPY_SANITIZED_RUN:-0}" bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
     ;;
   bench)
     in_root env OPY_DISTRO="$SUITE" bash -c 'cd /opy/src && bash scripts/deps.sh >/dev/null &&

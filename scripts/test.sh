@@ -5,6 +5,10 @@
 # build.  Exit status: pytest's, else the first failing step's.
 #
 # Extra arguments are passed to pytest, e.g.  scripts/test.sh -k rest -x
+# OPY_FUZZ_RUN=0 / OPY_SANITIZED_RUN=0 skip the fuzzers / the sanitized run
+# (scripts/matrix.sh runs them on one distribution only, for CI's time).
+# OPY_BUILD=DIR and cmake arguments in OPY_CMAKE_ARGS build elsewhere (the
+# plugin under test is then DIR/libOrthancPython.so).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
@@ -13,12 +17,15 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j2
+BUILD=${OPY_BUILD:-build}
+read -r -a cmake_args <<<"${OPY_CMAKE_ARGS:-}"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}"
+cmake --build "$BUILD" -j2
+export OPY_PLUGIN="$PWD/$BUILD/libOrthancPython.so"
 
 ctest_rc=0
-if ctest --test-dir build -N 2>/dev/null | grep -Eq 'Total Tests: [1-9]'; then
-  ctest --test-dir build --output-on-failure -j2 || ctest_rc=$?
+if ctest --test-dir "$BUILD" -N 2>/dev/null | grep -Eq 'Total Tests: [1-9]'; then
+  ctest --test-dir "$BUILD" --output-on-failure -j2 || ctest_rc=$?
 else
   echo "test.sh: no C unit tests registered with ctest"
 fi
@@ -34,7 +41,7 @@ fi
 # libFuzzer harnesses (tests/fuzz/), 20 s each; skipped when extra
 # arguments restrict the run.
 fuzz_rc=0
-if [ "$#" -eq 0 ]; then
+if [ "$#" -eq 0 ] && [ "${OPY_FUZZ_RUN:-1}" != 0 ]; then
   bash scripts/fuzz.sh || fuzz_rc=$?
 fi
 
@@ -42,7 +49,7 @@ fi
 # build-asan/); its output goes to build-asan/sanitize.log, its summary
 # here (and the failures, when it fails).
 san_rc=0
-if [ "$#" -eq 0 ]; then
+if [ "$#" -eq 0 ] && [ "${OPY_SANITIZED_RUN:-1}" != 0 ]; then
   mkdir -p build-asan
   bash scripts/sanitize.sh >build-asan/sanitize.log 2>&1 || san_rc=$?
   if [ "$san_rc" -ne 0 ]; then

@@ -8,7 +8,7 @@
 
 #include "opy_python.h"
 
-#include <orthanc/OrthancCPlugin.h>
+#include "opy_sdk.h"
 
 /* Answers from this size on are adopted rather than copied. */
 #define OPY_BYTES_ADOPT_MIN ((size_t) 64 * 1024)

@@ -195,3 +195,13 @@ opy_error_log(const char *id, const char *what)
 {
     report(id, what, NULL);
 }
+
+int
+opy_sdk_require(unsigned version, const char *name)
+{
+    if (opy_sdk_has(version))
+        return 0;
+    PyErr_Format(PyExc_NotImplementedError, "orthanc.%s() needs Orthanc %u.%u.%u or newer; this is Orthanc %s",
+                 name, version / 1000000u, version / 1000u % 1000u, version % 1000u, opy_sdk_running_text());
+    return -1;
+}

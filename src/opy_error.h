@@ -36,6 +36,12 @@ PyObject *opy_error_raise_msg(OrthancPluginErrorCode code, const char *descripti
 /* Raise the exception telling that Orthanc is stopping (SDK unusable). */
 PyObject *opy_error_sdk_closed(void);
 
+/* 0 when the running Orthanc is `version` or newer; otherwise raises
+ * NotImplementedError("orthanc.<name>() needs Orthanc X or newer; this is
+ * Orthanc Y") and returns -1, so that a binary built against a newer SDK
+ * never reaches a service the running Orthanc lacks. Needs the GIL. */
+int opy_sdk_require(unsigned version, const char *name);
+
 /* Module exec part: creates orthanc.OrthancException. 0 or -1. */
 int opy_error_module_init(PyObject *module);
 

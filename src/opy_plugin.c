@@ -95,10 +95,11 @@ OrthancPluginInitialize(OrthancPluginContext *context)
     opy_log_open();                 /* also after POST /tools/reset reloaded us */
     opy_gen_counting = getenv("OPY_CALL_COUNTS") != NULL;   /* dump_call_counts() */
     context = opy_context;
-    if (!OrthancPluginCheckVersion(context)) {
-        opy_log(OPY_LOG_ERROR, "OPY0023 this Orthanc (%s) is older than the SDK of the Python plugin "
-                "(%d.%d.%d)", context->orthancVersion, ORTHANC_PLUGINS_MINIMAL_MAJOR_NUMBER,
-                ORTHANC_PLUGINS_MINIMAL_MINOR_NUMBER, ORTHANC_PLUGINS_MINIMAL_REVISION_NUMBER);
+    /* What the plugin needs of the running Orthanc is 1.10.0, whatever
+     * header it was built with: newer functions check at each call. */
+    if (!OrthancPluginCheckVersionAdvanced(context, 1, 10, 0)) {
+        opy_log(OPY_LOG_ERROR, "OPY0023 this Orthanc (%s) is too old for the Python plugin: it needs "
+                "Orthanc 1.10.0 or newer", context->orthancVersion);
         return -1;
     }
     OrthancPluginSetDescription(context, "Run Orthanc plugins written in Python (C implementation).");

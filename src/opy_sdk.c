@@ -4,12 +4,16 @@
  */
 #include "opy_sdk.h"
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 OrthancPluginContext *opy_context;
 __attribute__((tls_model("initial-exec"))) _Thread_local OrthancPluginErrorCode opy_sdk_last_error;
+
+unsigned opy_sdk_running;
 
 static OrthancPluginContext *orthanc;      /* the context Orthanc gave us */
 static OrthancPluginContext proxy;
@@ -49,9 +53,41 @@ proxy_invoke(struct _OrthancPluginContext_t *context, _OrthancPluginService serv
     return code;
 }
 
+/* "1.12.7" -> OPY_SDK_VERSION(1, 12, 7); anything that is not three
+ * numbers ("mainline", a development build) -> above every release. */
+static unsigned
+parse_version(const char *text)
+{
+    unsigned part[3] = {0, 0, 0};
+    int i;
+
+    if (text == NULL)
+        return UINT_MAX;
+    for (i = 0; i < 3; i++) {
+        char *end;
+        unsigned long v;
+
+        if (*text < '0' || *text > '9')
+            return UINT_MAX;
+        v = strtoul(text, &end, 10);
+        if (v > 999 || (i < 2 && *end != '.') || (i == 2 && *end != '\0'))
+            return UINT_MAX;
+        part[i] = (unsigned) v;
+        text = end + (i < 2);
+    }
+    return OPY_SDK_VERSION(part[0], part[1], part[2]);
+}
+
+const char *
+opy_sdk_running_text(void)
+{
+    return orthanc != NULL && orthanc->orthancVersion != NULL ? orthanc->orthancVersion : "?";
+}
+
 void
 opy_sdk_init(OrthancPluginContext *orthanc_context)
 {
+    opy_sdk_running = parse_version(orthanc_context->orthancVersion);
     orthanc = orthanc_context;
     proxy = *orthanc_context;       /* pluginsManager, orthancVersion, Free */
     proxy.InvokeService = proxy_invoke;

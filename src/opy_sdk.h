@@ -9,11 +9,37 @@
 #ifndef OPY_SDK_H
 #define OPY_SDK_H
 
+/* The plugin wraps the SDK's deprecated functions on purpose (scripts
+ * written for older Orthanc call them): no deprecation warnings. */
+#define ORTHANC_PLUGIN_DEPRECATED
 #include <orthanc/OrthancCPlugin.h>
 
-#if !ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 10, 1)
-#error "The Orthanc Python plugin needs the Orthanc plugin SDK 1.10.1 or newer"
+#if !ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 10, 0)
+#error "The Orthanc Python plugin needs the Orthanc plugin SDK 1.10.0 or newer"
 #endif
+
+/* Versions as one comparable number. */
+#define OPY_SDK_VERSION(major, minor, revision) \
+    ((unsigned) (major) * 1000000u + (unsigned) (minor) * 1000u + (unsigned) (revision))
+
+/* The oldest Orthanc the plugin runs on, whatever header it was built
+ * with: SDK functions and callback families newer than this check the
+ * running Orthanc first (opy_sdk_require(), opy_error.h). */
+#define OPY_SDK_MINIMUM OPY_SDK_VERSION(1, 10, 0)
+
+/* The version of the running Orthanc (set by opy_sdk_init from the
+ * context's orthancVersion; "mainline" and other builds that are not a
+ * release count as newer than every release). */
+extern unsigned opy_sdk_running;
+
+/* Its text, as Orthanc gave it ("1.12.7"). */
+const char *opy_sdk_running_text(void);
+
+static inline int
+opy_sdk_has(unsigned version)
+{
+    return opy_sdk_running >= version;
+}
 
 /* The context every SDK call of the plugin goes through: a copy of
  * Orthanc's own whose InvokeService records the error code of the last call

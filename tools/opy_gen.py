@@ -4,8 +4,8 @@
 
 usage: opy_gen.py HEADER OUTDIR [--overrides tools/opy_gen_overrides.json]
 
-Reads the header with libclang (tools/opy_sdk_parse.py), classifies its 166
-functions and writes into OUTDIR (the build directory, never the sources):
+Reads the header with libclang (tools/opy_sdk_parse.py), classifies every
+function (whatever the SDK version: 1.10.0 to 1.13.0 are tested) and writes into OUTDIR (the build directory, never the sources):
 
   opy_gen.h               type indexes, declarations of the hand-written parts
   opy_gen_enums.c         the enum classes
@@ -22,7 +22,9 @@ Classification, from the C types alone:
   destructor             Free<Object>: becomes tp_dealloc of owned objects
   mechanical             every parameter and the result have a rule below
   hand-written           listed in the overrides "custom" (src/custom/)
-The build fails when the counts differ from the overrides' "expect".
+The build fails when a function cannot be classified, and when the
+classification differs from the record of the same SDK version
+(tools/opy_gen_record.json), or drops or changes a function of an older one.
 """
 import argparse
 import json
@@ -48,6 +50,14 @@ SIZE_NAMES = re.compile(r"^(size|.*Size)$")
 
 class Unsupported(Exception):
     pass
+
+
+def version_tuple(text):
+    """'1.12.8' -> (1, 12, 8); 'mainline' or '?' -> above every release."""
+    try:
+        return tuple(int(x) for x in text.split("."))
+    except ValueError:
+        return (999, 999, 999)
 
 
 def c_string(s):
@@ -76,6 +86,30 @@ class Gen:
         self.methods = {o: [] for o in self.objects}
         self.custom_entries = []  # (class or None, python name, c symbol)
         self.call_names = []      # public callables, index = slot in opy_gen_calls[]
+        self.since = dict(overrides.get("_since_table", {}))   # facts for headers without annotations
+        self.since.update(model.get("since", {}))             # the header's own annotations win
+        self.minimum = tuple(int(x) for x in overrides["minimum_orthanc"].split("."))
+        self.header_version = version_tuple(model["sdk_version"])
+
+    def since_of(self, c_name):
+        """SDK version that introduced c_name, as a tuple, or None when it is
+        older than the oldest Orthanc the plugin runs on (no run-time check)."""
+        v = self.since.get(c_name)
+        if v is None:
+            return None
+        t = version_tuple(v)
+        return t if t > self.minimum else None
+
+    def since_label(self, c_name):
+        """What the stubs and coverage.txt say of a name's SDK version."""
+        v = self.since.get(c_name)
+        if v:
+            return v
+        # Untagged in an annotated header, or absent from the table of the
+        # 1.13.0 annotations: older than 1.0.0 (the header says so).
+        if self.model.get("since") or self.header_version <= (1, 13, 0):
+            return "<1.0.0"
+        return "<=%s" % self.model["sdk_version"]
 
     # ------------------------------------------------------------ types
 
@@ -180,57 +214,75 @@ class Gen:
         ov = self.ov
         counts = {"mechanical": 0, "callbacks": 0, "memory": 0, "other": 0}
         for f in self.model["functions"]:
-            name = f["name"]
-            cb = [p["name"] for p in f["params"] if self.is_callback(p["type"])]
-            if name in ov.get("memory_custom", {}):
-                counts["memory"] += 1
-                c = ov["memory_custom"][name]
-                self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
-                self.add_custom(c["python"])
-                continue
-            if name in ov["memory_helpers"]:
-                counts["memory"] += 1
-                self.coverage.append((f["c_name"], "skipped", "", ov["memory_helpers"][name]))
-                continue
-            if name in self.destructors:
-                counts["memory"] += 1
-                self.coverage.append((f["c_name"], "destructor", self.destructors[name],
-                                      "called by the dealloc of owned %s objects" % self.destructors[name]))
-                continue
-            if cb and name.startswith("Register"):
-                counts["callbacks"] += 1
-                self.coverage.append((f["c_name"], "callbacks", "",
-                                      "callback registration: hand-written family (src/opy_cb_*.c)"))
-                continue
-            if name in ov["custom"]:
-                counts["other"] += 1
-                c = ov["custom"][name]
-                self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
-                self.add_custom(c["python"])
-                continue
-            if name in ov["skip_other"]:
-                counts["other"] += 1
-                self.coverage.append((f["c_name"], "skipped", "", ov["skip_other"][name]))
-                continue
-            try:
-                plan = self.plan(f)
-            except Unsupported as e:
-                raise SystemExit("opy_gen: %s cannot be wrapped mechanically (%s): list it in the "
-                                 "overrides" % (f["c_name"], e))
-            counts["mechanical"] += 1
-            if name in ov["compat_custom"]:
-                c = ov["compat_custom"][name]
-                self.coverage.append((f["c_name"], "wrapped (hand-written form)",
-                                      " ".join(c["python"]), c["why"]))
-                self.add_custom(c["python"])
-                continue
-            pyname = (plan["self"] + "." if plan["self"] else "") + name
-            self.coverage.append((f["c_name"], "wrapped", pyname, ""))
-            if plan["self"]:
-                self.methods[plan["self"]].append(plan)
-            else:
-                self.functions.append(plan)
+            self.classify_one(f, counts)
         return counts
+
+    def classify_one(self, f, counts):
+        ov = self.ov
+        name = f["name"]
+        cb = [p["name"] for p in f["params"] if self.is_callback(p["type"])]
+        if name in ov.get("memory_custom", {}):
+            counts["memory"] += 1
+            c = ov["memory_custom"][name]
+            self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
+            self.add_custom(c["python"])
+            return
+        if name in ov["memory_helpers"]:
+            counts["memory"] += 1
+            self.coverage.append((f["c_name"], "skipped", "", ov["memory_helpers"][name]))
+            return
+        if name in self.destructors:
+            counts["memory"] += 1
+            self.coverage.append((f["c_name"], "destructor", self.destructors[name],
+                                  "called by the dealloc of owned %s objects" % self.destructors[name]))
+            return
+        if cb and name.startswith("Register"):
+            counts["callbacks"] += 1
+            self.coverage.append((f["c_name"], "callbacks", "",
+                                  "callback registration: hand-written family (src/opy_cb_*.c)"))
+            return
+        if name in ov["custom"]:
+            counts["other"] += 1
+            c = ov["custom"][name]
+            self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
+            self.add_custom(c["python"])
+            return
+        if name in ov["skip_other"]:
+            counts["other"] += 1
+            self.coverage.append((f["c_name"], "skipped", "", ov["skip_other"][name]))
+            return
+        try:
+            plan = self.plan(f)
+        except Unsupported as e:
+            raise SystemExit("opy_gen: %s cannot be wrapped mechanically (%s): list it in the "
+                             "overrides" % (f["c_name"], e))
+        counts["mechanical"] += 1
+        if name in ov["compat_custom"]:
+            c = ov["compat_custom"][name]
+            self.coverage.append((f["c_name"], "wrapped (hand-written form)",
+                                  " ".join(c["python"]), c["why"]))
+            self.add_custom(c["python"])
+            return
+        plan["since"] = self.since_of(f["c_name"])
+        plan["alias"] = self.short_name(plan)
+        pyname = (plan["self"] + "." if plan["self"] else "") + name
+        if plan["alias"]:
+            pyname += " (also %s.%s)" % (plan["self"], plan["alias"])
+        self.coverage.append((f["c_name"], "wrapped", pyname, ""))
+        if plan["self"]:
+            self.methods[plan["self"]].append(plan)
+        else:
+            self.functions.append(plan)
+
+    @staticmethod
+    def short_name(plan):
+        """The official 7.1 name of a method whose C name starts with its class
+        name (FindMatcherIsMatch -> IsMatch, KeysValuesIteratorGetKey ->
+        GetKey): both names are offered."""
+        cls, name = plan["self"], plan["name"]
+        if cls and name.startswith(cls) and len(name) > len(cls) and name[len(cls)].isupper():
+            return name[len(cls):]
+        return None
 
     def add_custom(self, pynames):
         for full in pynames:
@@ -264,7 +316,18 @@ class Gen:
             lines += ["", "Raises orthanc.OrthancException when Orthanc reports an error."]
         if doc["deprecated"]:
             lines += ["", "Deprecated in the Orthanc SDK."]
+        lines += ["", "Orthanc SDK: %s." % self.sdk_note(plan["c_name"])]
         return "\n".join(lines)
+
+    def sdk_note(self, c_name):
+        label = self.since_label(c_name)
+        if self.since_of(c_name):
+            return "since %s (needs Orthanc %s or newer at run time)" % (label, label)
+        if label.startswith("<="):
+            return "%s or older" % label[2:]
+        if label.startswith("<"):
+            return "before %s" % label[1:]
+        return "since " + label
 
     def call_index(self, pyname):
         """Index of a public callable in opy_gen_calls[] (call counts for the tests)."""
@@ -317,6 +380,10 @@ class Gen:
             w("    %s r;" % ctype)
         w("    OrthancPluginErrorCode code;")
         w("")
+        if plan.get("since"):
+            w("    if (opy_sdk_require(OPY_SDK_VERSION(%d, %d, %d), %s) < 0)"
+              % (plan["since"] + (c_string((cls + "." if cls else "") + plan["name"]),)))
+            w("        return NULL;")
         w("    if (opy_args_parse(%s, args, nargs, kwnames, kwlist, %d, %d, a) < 0)"
           % (c_string(plan["name"]), nargs, nargs))
         w("        return NULL;")
@@ -565,6 +632,11 @@ class Gen:
             fn, code = self.emit_wrapper(plan, cls)
             out.append(code + "\n")
             defs.append(self.method_def(plan["name"], fn, c_string(self.docstring(plan, "$self"))))
+            if plan["alias"]:       # the official 7.1 name: the same wrapper, counted apart
+                alias = dict(plan, name=plan["alias"])
+                afn, acode = self.custom_trampoline(cls, plan["alias"], fn)
+                out.append(acode)
+                defs.append(self.method_def(plan["alias"], afn, c_string(self.docstring(alias, "$self"))))
         for c, name, sym in self.custom_entries:
             if c == cls:
                 fn, code = self.custom_trampoline(c, name, sym)
@@ -669,7 +741,9 @@ class Gen:
                                                 for a in plan["args"]]
         if plan["args"]:
             args.insert(len(args) - len(plan["args"]), "/") if False else None
-        return "def %s(%s) -> %s: ..." % (plan["name"], ", ".join(args), self.pyi_ret_type(plan))
+        return 'def %s(%s) -> %s:\n    %s"""Orthanc SDK: %s."""' % (
+            plan["name"], ", ".join(args), self.pyi_ret_type(plan), "    " if method else "",
+            self.sdk_note(plan["c_name"]))
 
     def emit_stubs(self, outdir, extra_path):
         out = ["# Generated by tools/opy_gen.py from OrthancCPlugin.h (SDK %s, sha256 %s). Do not edit.\n"
@@ -695,6 +769,8 @@ class Gen:
             out.append('    """Generated from Orthanc C class: OrthancPlugin%s."""\n' % o)
             for plan in sorted(self.methods[o], key=lambda p: p["name"]):
                 out.append("    %s\n" % self.pyi_def(plan, True))
+                if plan["alias"]:
+                    out.append("    %s\n" % self.pyi_def(dict(plan, name=plan["alias"]), True))
             for c, name, _sym in self.custom_entries:
                 if c == o:
                     key = "%s.%s" % (o, name)
@@ -721,6 +797,7 @@ class Gen:
         names += [p["name"] for p in self.functions]
         for o in self.objects:
             names += ["%s.%s" % (o, p["name"]) for p in self.methods[o]]
+            names += ["%s.%s" % (o, p["alias"]) for p in self.methods[o] if p["alias"]]
         for c, name, _sym in self.custom_entries:
             names.append("%s.%s" % (c, name) if c else name)
         self.write(os.path.join(outdir, "names.txt"), "\n".join(sorted(names)) + "\n")
@@ -737,10 +814,70 @@ class Gen:
                      wrapped, custom, counts["callbacks"], counts["memory"],
                      counts["other"] - custom),
                  ""]
+        lines[1:1] = ["SDK version of each function: its ORTHANC_PLUGIN_SINCE_SDK annotation (or the "
+                      "table tools/opy_sdk_since.json for headers without them); a wrapper of a "
+                      "function newer than Orthanc %s checks the running Orthanc first"
+                      % self.ov["minimum_orthanc"]]
         for c_name, status, py, why in sorted(self.coverage):
-            lines.append("%-45s %-28s %-45s %s" % (c_name, status, py, why))
+            lines.append("%-45s %-16s %-28s %-45s %s" % (c_name, self.since_label(c_name), status, py, why))
         self.write(os.path.join(outdir, "coverage.txt"), "\n".join(lines) + "\n")
-        return lines[:2]
+        return lines[:3]
+
+
+def check_record(gen, path, update):
+    """Nothing left unclassified (classify() stops the build at the first
+    function it cannot place) and nothing classified before disappears: the
+    classification of every SDK version the project has built against is
+    recorded in tools/opy_gen_record.json. A header of a recorded version must
+    match its record exactly; a newer one must keep every function of the
+    newest recorded version below it, with the same status (new functions
+    are welcome and listed)."""
+    version = gen.model["sdk_version"]
+    mine = {"functions": {c: status for c, status, _py, _why in gen.coverage},
+            "enums": sorted(e["py_name"] for e in gen.model["enums"]),
+            "objects": sorted(gen.objects)}
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except FileNotFoundError:
+        record = {}
+    if update:
+        record[version] = mine
+        with open(path, "w") as f:
+            json.dump(dict(sorted(record.items(), key=lambda kv: version_tuple(kv[0]))), f, indent=1,
+                      sort_keys=True)
+            f.write("\n")
+        print("opy_gen: recorded the classification of SDK %s in %s" % (version, path))
+        return 0
+    exact = version in record
+    older = [v for v in record if version_tuple(v) < version_tuple(version)]
+    if not exact and not older:
+        sys.stderr.write("opy_gen: SDK %s is older than every recorded SDK (%s): the plugin needs 1.10.0 or "
+                         "newer\n" % (version, ", ".join(sorted(record))))
+        return 1
+    base_version = version if exact else max(older, key=version_tuple)
+    base = record[base_version]
+    problems = []
+    for c, status in sorted(base["functions"].items()):
+        if c not in mine["functions"]:
+            problems.append("%s disappeared (was %s)" % (c, status))
+        elif mine["functions"][c] != status:
+            problems.append("%s is now %s (was %s)" % (c, mine["functions"][c], status))
+    for kind in ("enums", "objects"):
+        for name in sorted(set(base[kind]) - set(mine[kind])):
+            problems.append("%s %s disappeared" % (kind[:-1], name))
+    new = sorted(set(mine["functions"]) - set(base["functions"]))
+    if exact:
+        problems += ["%s is new (%s)" % (c, mine["functions"][c]) for c in new]
+    if problems:
+        sys.stderr.write("opy_gen: the classification of SDK %s differs from the record of SDK %s in %s:\n  %s\n"
+                         "If the change is deliberate, run: tools/opy_gen.py --update-record HEADER OUTDIR\n"
+                         % (version, base_version, path, "\n  ".join(problems)))
+        return 1
+    if new:
+        print("opy_gen: SDK %s has %d functions that SDK %s had not: %s" % (
+            version, len(new), base_version, ", ".join("%s (%s)" % (c, mine["functions"][c]) for c in new)))
+    return 0
 
 
 def main():
@@ -750,20 +887,34 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--overrides", default=os.path.join(here, "opy_gen_overrides.json"))
     ap.add_argument("--stubs", default=os.path.join(here, "opy_stubs_extra.pyi"))
+    ap.add_argument("--since", default=os.path.join(here, "opy_sdk_since.json"))
+    ap.add_argument("--record", default=os.path.join(here, "opy_gen_record.json"))
+    ap.add_argument("--update-record", action="store_true",
+                    help="record this header's classification (after a deliberate change)")
+    ap.add_argument("--list-objects", action="store_true",
+                    help="print the object types of the header (for CMake) and stop")
+    ap.add_argument("--dump-since", action="store_true",
+                    help="print the header's ORTHANC_PLUGIN_SINCE_SDK annotations as JSON and stop")
     args = ap.parse_args()
     model = opy_sdk_parse.parse(os.path.abspath(args.header))
+    if args.list_objects:
+        print(";".join(model["objects"]))
+        return 0
+    if args.dump_since:
+        json.dump(dict(sorted(model["since"].items())), sys.stdout, indent=1)
+        print()
+        return 0
     with open(args.overrides) as f:
         overrides = json.load(f)
+    with open(args.since) as f:
+        overrides["_since_table"] = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
     gen = Gen(model, overrides)
     counts = gen.classify()
     counts.update(functions=len(model["functions"]), enums=len(model["enums"]),
                   objects=len(model["objects"]))
-    expect = overrides["expect"]
-    drift = {k: (expect[k], counts.get(k)) for k in expect if expect[k] != counts.get(k)}
-    if drift:
-        sys.stderr.write("opy_gen: the header does not match tools/opy_gen_overrides.json "
-                         "(expected, found): %s\n" % drift)
-        return 1
+    record_rc = check_record(gen, args.record, args.update_record)
+    if record_rc:
+        return record_rc
     os.makedirs(args.outdir, exist_ok=True)
     gen.emit_header(args.outdir)
     gen.emit_enums(args.outdir)

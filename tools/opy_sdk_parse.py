@@ -8,6 +8,8 @@ plain data that tools/opy_gen.py consumes:
   model["objects"]    ["RestOutput", "DicomInstance", ...]  (opaque handle types)
   model["callbacks"]  {"OrthancPluginRestCallback", ...}     (function-pointer typedefs)
   model["functions"]  [{"name", "c_name", "ret", "params": [{"name", "type"}], "doc"}]
+  model["since"]      {C name: "1.12.8"}  from ORTHANC_PLUGIN_SINCE_SDK annotations
+                      (functions, enums, enum values, objects; headers >= 1.12.x)
   model["sdk_version"], model["sha256"]
 
 Types are kept as libclang spellings ("const char *", "uint32_t",
@@ -24,23 +26,54 @@ try:
 except ImportError:  # reported as a clear build error
     sys.stderr.write(
         "opy_gen: the libclang Python bindings are missing; "
-        "install the Debian package python3-clang-14 (apt-get install python3-clang-14)\n")
+        "install the Debian package python3-clang (python3-clang-14 on Debian 12)\n")
     raise SystemExit(2)
 
-_LIBCLANG_CANDIDATES = (
-    "/usr/lib/llvm-14/lib/libclang.so.1",
-    "/usr/lib/x86_64-linux-gnu/libclang-14.so.1",
-)
+def _libclang_candidates():
+    """libclang shared objects of the distribution, newest LLVM first: the
+    python3-clang-N bindings of Debian find their own libclang, but only when
+    the unversioned libclang.so is installed; these paths cover the rest."""
+    import glob
+    found = []
+    for pattern in ("/usr/lib/llvm-*/lib/libclang.so.1", "/usr/lib/llvm-*/lib/libclang-*.so.1",
+                    "/usr/lib/*-linux-gnu/libclang-*.so.1", "/usr/lib/*-linux-gnu/libclang-*.so"):
+        found += glob.glob(pattern)
+
+    def llvm(path):
+        m = re.search(r"llvm-(\d+)|libclang-(\d+)", path)
+        return int(m.group(1) or m.group(2)) if m else 0
+    return sorted(set(found), key=llvm, reverse=True)
 
 
 def _setup_libclang():
-    for path in _LIBCLANG_CANDIDATES:
-        if os.path.exists(path):
-            try:
-                ci.Config.set_library_file(path)
-            except Exception:  # already set by an earlier call
-                pass
+    try:                        # the bindings' own choice works: keep it
+        ci.Index.create()
+        return
+    except Exception:
+        pass
+    for path in _libclang_candidates():
+        try:
+            ci.Config.set_library_file(path)
+            ci.Index.create()
             return
+        except Exception:
+            continue
+
+
+SINCE_PREFIX = "ORTHANC_PLUGIN_SINCE_SDK "
+
+
+def since_of(cur):
+    """The SDK version of an ORTHANC_PLUGIN_SINCE_SDK("x.y.z") annotation on
+    a declaration (headers from 1.12.x on annotate with clang), or None."""
+    for child in cur.get_children():
+        if child.kind == ci.CursorKind.ANNOTATE_ATTR and child.spelling.startswith(SINCE_PREFIX):
+            return child.spelling[len(SINCE_PREFIX):].strip()
+    return None
+
+
+def _is_attr(cur):
+    return cur.kind.is_attribute()
 
 
 def py_enum_value_name(suffix):
@@ -130,6 +163,7 @@ def parse(header):
         raise SystemExit("opy_gen: libclang could not parse %s: %s" % (header, errors[0]))
 
     enums, objects, callbacks, functions = [], [], set(), []
+    since = {}                  # C name -> SDK version of its annotation
     for cur in tu.cursor.get_children():
         if cur.location.file is None or cur.location.file.name != header:
             continue
@@ -149,13 +183,20 @@ def parse(header):
                     if suffix.startswith("_") or suffix.endswith("INTERNAL"):
                         continue  # _OrthancPlugin..._INTERNAL sentinels
                     values.append((v.spelling, py_enum_value_name(suffix), v.enum_value))
+                    if since_of(v):
+                        since[v.spelling] = since_of(v)
+                if since_of(decl):
+                    since[c_name] = since_of(decl)
                 enums.append({"c_name": c_name, "py_name": c_name[len("OrthancPlugin"):],
                               "doc": parse_doc(decl.raw_comment or cur.raw_comment)["brief"],
                               "values": values})
-            elif decl.kind == ci.CursorKind.STRUCT_DECL and not list(decl.get_children()) \
+            elif decl.kind == ci.CursorKind.STRUCT_DECL \
+                    and not [c for c in decl.get_children() if not _is_attr(c)] \
                     and re.match(r"_OrthancPlugin\w+_t$", decl.spelling or "") \
                     and cur.spelling != "OrthancPluginContext":
                 objects.append(cur.spelling[len("OrthancPlugin"):])
+                if since_of(decl):
+                    since[cur.spelling] = since_of(decl)
             elif under.get_canonical().kind == ci.TypeKind.POINTER and \
                     under.get_canonical().get_pointee().kind in (ci.TypeKind.FUNCTIONPROTO,
                                                                  ci.TypeKind.FUNCTIONNOPROTO):
@@ -163,12 +204,14 @@ def parse(header):
         elif cur.kind == ci.CursorKind.FUNCTION_DECL and cur.is_definition() \
                 and cur.spelling.startswith("OrthancPlugin"):
             params = [{"name": a.spelling, "type": a.type.spelling} for a in cur.get_arguments()]
+            if since_of(cur):
+                since[cur.spelling] = since_of(cur)
             functions.append({"c_name": cur.spelling, "name": cur.spelling[len("OrthancPlugin"):],
                               "ret": cur.result_type.spelling, "params": params,
                               "doc": parse_doc(cur.raw_comment), "line": cur.location.line})
     enums.sort(key=lambda e: e["py_name"])
     return {"enums": enums, "objects": objects, "callbacks": callbacks, "functions": functions,
-            "sdk_version": ".".join(ver), "sha256": sha, "header": header}
+            "sdk_version": ".".join(ver), "sha256": sha, "header": header, "since": since}
 
 
 if __name__ == "__main__":

@@ -40,6 +40,77 @@ def plugin_path():
     return Path(os.environ.get('OPY_PLUGIN', REPO / 'build' / 'libOrthancPython.so'))
 
 
+def sdk_header():
+    """The SDK header the plugin under test was built with (its CMakeCache),
+    else the installed one."""
+    cache = plugin_path().parent / 'CMakeCache.txt'
+    if cache.is_file():
+        m = re.search(r'^ORTHANC_SDK_HEADER:FILEPATH=(.*)$', cache.read_text(), re.M)
+        if m and Path(m.group(1)).is_file():
+            return Path(m.group(1))
+    return Path('/usr/include/orthanc/OrthancCPlugin.h')
+
+
+def version_tuple(text):
+    """'1.12.7' -> (1, 12, 7); 'mainline' -> above every release."""
+    try:
+        return tuple(int(x) for x in text.split('.'))
+    except ValueError:
+        return (999, 999, 999)
+
+
+_ORTHANC_VERSION = []
+
+
+def orthanc_version():
+    """The version of the Orthanc under test, as a tuple (Orthanc --version)."""
+    if not _ORTHANC_VERSION:
+        out = subprocess.run([ORTHANC, '--version'], capture_output=True, text=True, timeout=30).stdout
+        _ORTHANC_VERSION.append(version_tuple(out.split()[1]))
+    return _ORTHANC_VERSION[0]
+
+
+def sdk_header_version():
+    """The version of the SDK header the plugin was built with, as a tuple."""
+    text = sdk_header().read_text(errors='replace')
+    parts = [re.search(r'#define\s+ORTHANC_PLUGINS_MINIMAL_%s_NUMBER\s+(\d+)' % p, text).group(1)
+             for p in ('MAJOR', 'MINOR', 'REVISION')]
+    return tuple(int(p) for p in parts)
+
+
+def orthanc_version_text():
+    """'1.10.1': the version of the Orthanc under test, as /system says it."""
+    return '.'.join(map(str, orthanc_version()))
+
+
+def python_version_text():
+    """'3.11': the Python the plugin embeds (the distribution's python3)."""
+    import sys
+    return '%d.%d' % sys.version_info[:2]
+
+
+def sdk_versions():
+    """{Python name: SDK version tuple} of every wrapper newer than Orthanc
+    1.10.0, from build/gen/coverage.txt (what the generator says)."""
+    if _SDK_VERSIONS:
+        return _SDK_VERSIONS[0]
+    out = {}
+    for line in (plugin_path().parent / 'gen' / 'coverage.txt').read_text().splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0].startswith('OrthancPlugin') and f[2] == 'wrapped' \
+                and re.fullmatch(r'\d+\.\d+\.\d+', f[1]):
+            v = version_tuple(f[1])
+            if v > (1, 10, 0):
+                for name in f[3:5]:     # the name, and the official 7.1 short name of a method
+                    if re.fullmatch(r'[A-Z]\w*(\.\w+)?', name):
+                        out[name] = v
+    _SDK_VERSIONS.append(out)
+    return out
+
+
+_SDK_VERSIONS = []
+
+
 def free_port():
     """A TCP port that was free on 127.0.0.1 a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -90,8 +90,11 @@ def test_decoder_fails(after, disabled, pid, message):
     # Without it: the request fails (HTTP 415, cannot decode).
     iid, _ = upload(disabled, pid)
     mark = disabled.log_mark()
-    status, _ = frame(disabled, iid)
-    assert status == 415
+    status, image = frame(disabled, iid)
+    if harness.orthanc_version() < (1, 11, 0):
+        assert status == 415
+    else:   # later Orthancs decode uncompressed pixel data without a decoder
+        assert status == 200 and image is not None
     assert disabled.count_log(OPY0010 + r'decode-image callback', since=mark) == 1
     # both still serve
     assert frame(after, upload(after, 'DEC-AFTER-' + pid)[0])[0] == 200

@@ -208,7 +208,9 @@ TEST_IMPL(enums_generated)
 {
     PyObject *r;
 
-    ASSERT_EQ_INT(opy_gen_enums_count, 21);
+    /* 21 enumerations in SDK 1.10.1, more in later headers (28 in 1.13.0) */
+    ASSERT_TRUE(opy_gen_enums_count >= 21);
+    ASSERT_EQ_INT(opy_gen_enums_count, OPY_ENUM_COUNT);
     r = eval("(orthanc.ChangeType.STABLE_STUDY, orthanc.ErrorCode.NO_CFIND_HANDLER,"
              " orthanc.ErrorCode.SQLITE_NOT_OPENED, orthanc.ValueRepresentation.LO)", NULL);
     ASSERT_TRUE(r != NULL);

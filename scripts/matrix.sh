@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The whole test matrix (what .ci/run calls), as root on Debian 12:
+#
+#   1. bookworm, the host: Orthanc 1.10.1, Python 3.11 -- scripts/test.sh
+#      (C unit tests, fuzzers, the suite under ASan + UBSan, then the suite);
+#   2. bookworm, the plugin built against the SDK 1.13.0 header (taken from
+#      sid's orthanc-dev package into build-sdk-1.13/ only) and run against
+#      Orthanc 1.10.1: one binary built with a newer header on an older Orthanc;
+#   3. trixie in a chroot: Orthanc 1.12.7, Python 3.13 -- scripts/distro.sh;
+#   4. sid in a chroot: Orthanc 1.13.0, Python 3.14 -- scripts/distro.sh.
+#
+# Prints one summary line per distribution at the end and fails when any
+# part fails.  OPY_MATRIX="bookworm sid" runs a subset (names: bookworm,
+# bookworm-sdk-1.13, trixie, sid).
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie sid}
+LOGS=$ROOT/build-matrix
+mkdir -p "$LOGS"
+
+declare -A rc summary
+started=$(date +%s)
+
+# The last pytest summary line of a log ("527 passed, 2 skipped in 301.2s").
+pytest_summary() {
+  grep -aE '^(=+ )?[0-9]+ (passed|failed|error)' "$1" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//'
+}
+
+run_part() {   # run_part NAME COMMAND...
+  local name=$1 t0; shift
+  t0=$(date +%s)
+  echo "=== matrix: $name ==="
+  "$@" 2>&1 | tee "$LOGS/$name.log"
+  rc[$name]=${PIPESTATUS[0]}
+  summary[$name]="$(pytest_summary "$LOGS/$name.log") [$(( $(date +%s) - t0 )) s, exit ${rc[$name]}]"
+}
+
+sdk13_header() {
+  # orthanc-dev of sid, fetched inside the sid chroot (Debian's registry,
+  # with sid's sources) and unpacked into the build folder only.
+  local dest=$ROOT/build-sdk-1.13/sdk
+  if [ ! -f "$dest/usr/include/orthanc/OrthancCPlugin.h" ]; then
+    bash scripts/distro.sh sid prepare || return 1
+    local root=${OPY_CHROOT_DIR:-/var/lib/opy-chroots}/sid
+    rm -rf "$root/tmp/opy-dev" && mkdir -p "$root/tmp/opy-dev"
+    chroot "$root" bash -c 'cd /tmp/opy-dev && apt-get download -q orthanc-dev' >/dev/null || return 1
+    mkdir -p "$dest"
+    dpkg -x "$root"/tmp/opy-dev/orthanc-dev_*.deb "$dest" || return 1
+  fi
+  echo "$dest/usr/include/orthanc/OrthancCPlugin.h"
+}
+
+for part in $PARTS; do
+  case "$part" in
+    bookworm)
+      run_part bookworm bash scripts/test.sh ;;
+    bookworm-sdk-1.13)
+      if header=$(sdk13_header); then
+        run_part bookworm-sdk-1.13 env OPY_BUILD=build-sdk-1.13 OPY_CMAKE_ARGS="-DORTHANC_SDK_HEADER=$header" \
+          OPY_FUZZ_RUN=0 OPY_SANITIZED_RUN=0 bash scripts/test.sh
+      else
+        rc[$part]=1; summary[$part]="could not get the SDK 1.13.0 header"
+      fi ;;
+    trixie|sid)
+      run_part "$part" bash scripts/distro.sh "$part" test ;;
+    *)
+      echo "matrix.sh: unknown part $part" >&2; exit 2 ;;
+  esac
+done
+
+describe() {
+  case "$1" in
+    bookworm) echo "bookworm (Orthanc 1.10.1, Python 3.11)" ;;
+    bookworm-sdk-1.13) echo "bookworm, built with the SDK 1.13.0 header (Orthanc 1.10.1)" ;;
+    trixie) echo "trixie (Orthanc 1.12.7, Python 3.13)" ;;
+    sid) echo "sid (Orthanc 1.13.0, Python 3.14)" ;;
+  esac
+}
+
+echo
+echo "=== matrix summary ($(( $(date +%s) - started )) s) ==="
+status=0 passed=0 failed=0
+for part in $PARTS; do
+  printf '%-62s %s\n' "$(describe "$part"):" "${summary[$part]}"
+  [ "${rc[$part]}" -eq 0 ] || status=1
+  p=$(grep -oE '[0-9]+ passed' <<<"${summary[$part]}" | awk '{s += $1} END {print s + 0}')
+  f=$(grep -oE '[0-9]+ (failed|errors?)' <<<"${summary[$part]}" | awk '{s += $1} END {print s + 0}')
+  passed=$((passed + p)); failed=$((failed + f))
+done
+# A failing part without a pytest line still fails the closing line.
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo "matrix: $passed passed, $failed failed"
+exit "$status"
