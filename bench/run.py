@@ -35,6 +35,21 @@ import dicomgen  # noqa: E402
 
 ORTHANC = '/usr/sbin/Orthanc'
 OFFICIAL = '/usr/share/orthanc/plugins/libOrthancPython.so'
+
+
+def official_label():
+    """'official 4.0' (bookworm), 'official 5.0' (trixie), 'official 7.1' (sid):
+    the version of the distribution's orthanc-python package."""
+    try:
+        v = subprocess.run(['dpkg-query', '-W', '-f=${Version}', 'orthanc-python'],
+                           capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        v = ''
+    m = re.match(r'(\d+\.\d+)', v)
+    return 'official ' + (m.group(1) if m else '?')
+
+
+OFFICIAL_LABEL = official_label()
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 PAGE = os.sysconf('SC_PAGE_SIZE')
 
@@ -279,7 +294,7 @@ def main():
     ap.add_argument('--native', default=str(REPO / 'build' / 'libOpyBenchNative.so'))
     ap.add_argument('--out', default=None, help='also write the table (markdown) to this file')
     ap.add_argument('--variants', default=None,
-                    help='comma-separated subset of: python,native,none,official 4.0')
+                    help='comma-separated subset of: python,native,none,official')
     cfg = ap.parse_args()
     cfg.seconds = 2 if cfg.quick else 5
     cfg.sdk_calls = 20000 if cfg.quick else 200000
@@ -295,9 +310,9 @@ def main():
     script = HERE / 'bench_script.py'
     variants = {'python': ([cfg.plugin], script), 'native': ([cfg.native], None), 'none': ([], None)}
     if os.path.exists(OFFICIAL):
-        variants['official 4.0'] = ([OFFICIAL], script)
+        variants[OFFICIAL_LABEL] = ([OFFICIAL], script)
     if cfg.variants:
-        variants = {k: v for k, v in variants.items() if k in cfg.variants.split(',')}
+        variants = {k: v for k, v in variants.items() if k.split()[0] in cfg.variants.split(',')}
     print('generating test data...', flush=True)
     big = dicomgen.make_instance(rows=2048, columns=2048, bits=16, patient_id='BENCH-BIG')
     small = [dicomgen.make_instance(patient_id='BENCH-%d' % (i % 20), rows=16, columns=16)
@@ -326,7 +341,7 @@ def main():
     # the cheap-call row again, each plugin side by side with the native
     # reference in one Orthanc (median of the ratios of consecutive pairs)
     paired = {}
-    for v in ('python', 'official 4.0'):
+    for v in ('python', OFFICIAL_LABEL):
         if v not in variants or 'native' not in variants:
             continue
         runs = []
@@ -364,7 +379,7 @@ def render(med, variants, cfg, n_uploads):
                 return '%.2f x' % med[c]['uploads_ratio']
             return ('%+.3f' % (x - ref)) if how == 'diff' else ('%.2f x' % (x / ref if ref else float('inf')))
         lines.append('| %s | %s | %s | %s | %s |' % (label, ' | '.join(vals), rel('python'), target,
-                                                     rel('official 4.0') if 'official 4.0' in cols else '-'))
+                                                     rel(OFFICIAL_LABEL) if OFFICIAL_LABEL in cols else '-'))
     return '\n'.join(lines) + '\n'
 
 

@@ -68,6 +68,15 @@ default_allocators(void)
     return name != NULL && (strcmp(name, "pymalloc") == 0 || strcmp(name, "malloc") == 0);
 }
 
+/* The layout of PyBytesObject is that of the headers the plugin was built
+ * with: the running libpython must be the same minor version (its soname
+ * says so; checked anyway, one comparison). */
+static int
+same_python(void)
+{
+    return (Py_Version >> 16) == (PY_VERSION_HEX >> 16);
+}
+
 /* Orthanc's buffers come from the malloc() the plugin's realloc() and
  * Python's free() belong to: the context frees them with free() itself. */
 static int
@@ -85,7 +94,7 @@ opy_bytes_adopt(OrthancPluginMemoryBuffer *buf)
     PyBytesObject *b;
 
     if (buf->data == NULL || size < OPY_BYTES_ADOPT_MIN || size > (size_t) PY_SSIZE_T_MAX - head - 1 ||
-        !same_malloc() || !default_allocators())
+        !same_malloc() || !same_python() || !default_allocators())
         return NULL;
     block = realloc(buf->data, head + size + 1);
     if (block == NULL)

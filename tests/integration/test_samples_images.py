@@ -87,12 +87,12 @@ def test_conversions_between_images(orthanc_factory):
 
 def pillow_compatible(path, tmp_path):
     """The sample as the page gives it; on Pillow 10 and later (trixie, sid),
-    which dropped Image.ANTIALIAS, with Image.LANCZOS, the filter that
+    which dropped Image.ANTIALIAS, with Image.Resampling.LANCZOS, the filter that
     ANTIALIAS named."""
     if hasattr(PIL.Image, 'ANTIALIAS'):
         return path
     copy = tmp_path / path.name
-    copy.write_text(path.read_text().replace('Image.ANTIALIAS', 'Image.LANCZOS'))
+    copy.write_text(path.read_text().replace('Image.ANTIALIAS', 'Image.Resampling.LANCZOS'))
     return copy
 
 

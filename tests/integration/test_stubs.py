@@ -34,12 +34,12 @@ def test_strict_on_typed_samples(tmp_path):
     files = sorted(STUBS_DIR.glob('*.py'))
     assert len(files) >= 9
     import PIL.Image
-    if not hasattr(PIL.Image, 'ANTIALIAS'):     # Pillow >= 10 (trixie, sid): LANCZOS, same filter
+    if not hasattr(PIL.Image, 'ANTIALIAS'):     # Pillow >= 10 (trixie, sid): Resampling.LANCZOS, the same filter
         (tmp_path / 'typed').mkdir()
         copies = []
         for f in files:
             copies.append(tmp_path / 'typed' / f.name)
-            copies[-1].write_text(f.read_text().replace('Image.ANTIALIAS', 'Image.LANCZOS'))
+            copies[-1].write_text(f.read_text().replace('Image.ANTIALIAS', 'Image.Resampling.LANCZOS'))
         files = copies
     rc, out = run_mypy(['--strict'], files, tmp_path)
     assert rc == 0, out
