@@ -176,6 +176,29 @@ done:
     return rc;
 }
 
+#if PY_VERSION_HEX >= 0x030E0000
+/* Python 3.14 made "forkserver" multiprocessing's default start method on
+ * Linux. Its children import the module of every pickled function anew;
+ * a plugin script's module imports orthanc, which exists only inside
+ * Orthanc, and the seed page's sample creates its pool at import: every
+ * worker would fail, and the pool start new ones forever. The platform
+ * default stays "fork", as up to 3.13 (the "fork" context is what the
+ * sample was written for); a script that chooses a start method
+ * (set_start_method, get_context) still gets it. */
+static const char fork_default_source[] =
+    "import multiprocessing.context as _opy_mpc\n"
+    "_opy_mpc._default_context._default_context = _opy_mpc._concrete_contexts['fork']\n"
+    "del _opy_mpc\n";
+
+static void
+keep_fork_default(void)
+{
+    if (PyRun_SimpleString(fork_default_source) != 0)
+        opy_log(OPY_LOG_WARNING, "OPY0028 could not keep \"fork\" as multiprocessing's default start method: "
+                "pools of the script use Python's default (forkserver)");
+}
+#endif
+
 /* Import the script at `path` as module `name`. 0, or -1 with an exception. */
 static int
 import_script(const char *dir, const char *path, const char *name)
@@ -263,6 +286,9 @@ opy_interp_start(const OpyConfig *cfg, const char *script)
         goto stop;
     }
     opy_log_install_streams();
+#if PY_VERSION_HEX >= 0x030E0000
+    keep_fork_default();
+#endif
 
     opy_registration_open = 1;
     if (import_script(dir, script, name) < 0) {
