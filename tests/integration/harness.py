@@ -108,6 +108,8 @@ class Orthanc:
     logfile      True: Orthanc logs to a file (--logfile=orthanc.log) and its
                  standard error goes to stderr.txt of its own.  By default the
                  log is Orthanc's standard error (orthanc.log holds both).
+    stdout_pipe  True: Orthanc's standard output is a pipe that the test
+                 reads itself (self.proc.stdout); nothing goes to stdout.txt
 
     Orthanc's standard output always goes to stdout.txt (out_text,
     wait_out, ...: print() of the script); err_text, wait_err, ... read its
@@ -116,7 +118,7 @@ class Orthanc:
 
     def __init__(self, workdir, plugin=None, script=None, script_name=None,
                  config=None, subst=None, plugins=None, script_key=True,
-                 count_calls=True, verbose=True, logfile=False):
+                 count_calls=True, verbose=True, logfile=False, stdout_pipe=False):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.plugin = str(plugin or plugin_path())
@@ -132,6 +134,7 @@ class Orthanc:
         self.count_calls = count_calls
         self.verbose = verbose
         self.logfile = logfile
+        self.stdout_pipe = stdout_pipe
         self.log_path = self.workdir / 'orthanc.log'
         self.stdout_path = self.workdir / 'stdout.txt'
         self.stderr_path = self.workdir / ('stderr.txt' if logfile else 'orthanc.log')
@@ -211,9 +214,9 @@ class Orthanc:
         counts = self.counts_path()
         if counts is not None:
             env['OPY_CALL_COUNTS'] = str(counts)
-        out = open(self.stdout_path, 'ab')
+        out = subprocess.PIPE if self.stdout_pipe else open(self.stdout_path, 'ab')
         err = open(self.stderr_path, 'ab')
-        self._files = [out, err]
+        self._files = [err] if self.stdout_pipe else [out, err]
         args = [ORTHANC]
         if self.verbose:
             args.append('--verbose')
