@@ -280,3 +280,14 @@ def test_logging_keeps_orthancs_levels(orthanc_factory, verbose):
     assert srv.count_log(harness.line('logging-info-marker', 'I')) == int(verbose)
     assert 'logging-' not in srv.out_text()
     assert srv.stop() == 0
+
+
+def test_module_level_logging_without_handler_goes_to_stderr(orthanc_factory):
+    # logging.warning() with no handler configured installs Python's stderr
+    # handler (logging.basicConfig): its lines are sys.stderr text
+    srv = quiet(orthanc_factory, 'import logging\nlogging.warning("root-warning-marker")\n',
+                logfile=True)
+    srv.wait_err(harness.bare('WARNING:root:root-warning-marker'))
+    assert 'root-warning-marker' not in srv.log_text()
+    assert srv.out_text() == ''
+    assert srv.stop() == 0
