@@ -297,6 +297,7 @@ class Orthanc:
             return self.returncode
         rc = self.proc.poll()
         if rc is None:
+            self._wait_started()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 rc = self.proc.wait(timeout)
@@ -305,6 +306,21 @@ class Orthanc:
                 self.fail('Orthanc did not exit within %d s of SIGTERM (killed)' % timeout)
         self._closed(rc)
         return rc
+
+    def _wait_started(self, timeout=5):
+        """GET /system answers a moment before Orthanc installs its SIGTERM
+        handler (right after its "Orthanc has started" line): a SIGTERM sent
+        in between kills it (exit -15).  Wait for that line (not failing: a
+        server may log elsewhere), then a little more when it was new."""
+        started = r'\] Orthanc has started'
+        if re.search(started, self.log_text()):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if re.search(started, self.log_text()):
+                time.sleep(0.1)
+                return
+            time.sleep(0.02)
 
     def _kill(self):
         if self.proc is None:
