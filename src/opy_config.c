@@ -278,6 +278,9 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
         else if (section && strcmp(key, "DisplayMemoryUsage") == 0) {
             set_bool(kind, "Python.DisplayMemoryUsage", &cfg->display_memory);
         }
+        else if (section && strcmp(key, "LogOutput") == 0) {
+            set_bool(kind, "Python.LogOutput", &cfg->log_output);
+        }
         free(str);
         free(key);
         ws(s);
@@ -303,6 +306,7 @@ opy_config_parse(const char *json, OpyConfig *cfg)
     cfg->verbose = 0;
     cfg->allow_threads = 1;
     cfg->display_memory = 0;
+    cfg->log_output = 0;
     if (object(&s, cfg, 0, &top_script) < 0) {
         opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
                 "offset %ld)", (long) (s.p - json));

@@ -5,8 +5,8 @@
  * Read from Orthanc's configuration (JSON) before Python starts, so this
  * part uses no Python. Both spellings of the official plugin are accepted:
  * "PythonScript" / "Python.Path" (Python.Path wins when both are given),
- * "PythonVerbose" / "Python.Verbose", plus "Python.AllowThreads" and
- * "Python.DisplayMemoryUsage".
+ * "PythonVerbose" / "Python.Verbose", plus "Python.AllowThreads",
+ * "Python.DisplayMemoryUsage" and "Python.LogOutput".
  */
 #ifndef OPY_CONFIG_H
 #define OPY_CONFIG_H
@@ -16,6 +16,7 @@ typedef struct {
     int verbose;
     int allow_threads;          /* release the GIL around SDK calls (default 1) */
     int display_memory;
+    int log_output;             /* print()/sys.std* as Orthanc log lines (default 0) */
 } OpyConfig;
 
 /* Parse `json` (Orthanc's configuration). Returns 0, or -1 when the JSON is

@@ -5,7 +5,7 @@
  * Start: PyConfig without signal handlers, sys.executable = a real Python
  * interpreter (so multiprocessing's spawn and forkserver start Python, not
  * Orthanc), the built-in module registered with PyImport_AppendInittab,
- * Python's output routed to the Orthanc log, the script's folder first on
+ * sys.stdout / sys.stderr replaced by the plugin's line-buffered streams, the script's folder first on
  * sys.path, then the script imported as a module named after its file
  * (any file name: "my-plugin-2.0.py" gives module "my-plugin-2.0").
  *
@@ -285,7 +285,7 @@ opy_interp_start(const OpyConfig *cfg, const char *script)
         opy_error_log("OPY0009", "creating the orthanc module");
         goto stop;
     }
-    opy_log_install_streams();
+    opy_log_install_streams(cfg->log_output);
 #if PY_VERSION_HEX >= 0x030E0000
     keep_fork_default();
 #endif
@@ -425,6 +425,7 @@ opy_interp_stop(void)
 
     PyEval_RestoreThread(main_tstate);
     alive = join_script_threads();
+    opy_log_flush_streams();        /* also when Python is left unfinalized */
     if (alive != NULL && alive[0] != '\0') {
         opy_log(OPY_LOG_WARNING, "OPY0014 script %s: these threads are still running %d ms after "
                 "Orthanc stopped: %s; Python is left running (not finalized) so Orthanc can exit",

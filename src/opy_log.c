@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * opy_log.c - log messages and the orthanc._LogStream type.
+ * opy_log.c - log messages, and the orthanc._LogStream type of sys.stdout
+ * and sys.stderr.
  */
 #include "opy_log.h"
+#include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_module.h"
 #include "opy_sdk.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
 
 static atomic_int log_closed;
 atomic_int opy_sdk_closed_flag;
@@ -98,28 +107,154 @@ opy_log(OpyLogLevel level, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------------- */
-/* orthanc._LogStream: a line-buffered text stream writing to the log.     */
+/* orthanc._LogStream: the line-buffered text stream of sys.stdout and     */
+/* sys.stderr. By default it writes whole lines to a file descriptor (1 or  */
+/* 2) with write(2); with "Python.LogOutput" each line becomes an Orthanc   */
+/* log line "[script.py] text" (stdout: warning, stderr: error).            */
 
 typedef struct {
     PyObject_HEAD
-    int level;          /* OpyLogLevel */
+    int fd;             /* 1 or 2: bare output; -1: Orthanc log lines */
+    int level;          /* OpyLogLevel of the log lines */
     char *buf;          /* pending partial line */
     size_t len, cap;
 } OpyLogStreamObject;
 
-static void
-LogStream_emit(int level, const char *line, size_t len)
-{
-    char *copy = malloc(len + 1);
+/* One lock for both descriptors: the lines of concurrent threads stay whole
+ * also when stdout and stderr are the same file (2>&1). Taken without the
+ * GIL held. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
-    if (copy == NULL)
+/* Writes a then b to fd, entirely: partial writes are continued, EINTR is
+ * retried, EAGAIN (a non-blocking descriptor) waits with poll(). SIGPIPE is
+ * blocked meanwhile (a closed pipe must not kill Orthanc: the text is
+ * dropped). Other errors drop the rest of the text: there is nowhere left
+ * to report them. Called without the GIL. */
+static void
+write_fd(int fd, const char *a, size_t alen, const char *b, size_t blen)
+{
+    struct iovec iov[2];
+    struct iovec *v = iov;
+    int n = 0, broken = 0, pipe_pending;
+    sigset_t pipe_set, old, pending;
+
+    if (alen > 0) {
+        iov[n].iov_base = (void *) a;
+        iov[n++].iov_len = alen;
+    }
+    if (blen > 0) {
+        iov[n].iov_base = (void *) b;
+        iov[n++].iov_len = blen;
+    }
+    if (n == 0)
         return;
-    memcpy(copy, line, len);
-    copy[len] = '\0';
-    OPY_BEGIN_ALLOW_THREADS
-    opy_log_str((OpyLogLevel) level, copy);
-    OPY_END_ALLOW_THREADS
-    free(copy);
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    pipe_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    pthread_mutex_lock(&out_lock);
+    while (n > 0) {
+        ssize_t w = writev(fd, v, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+                if (poll(&p, 1, 1000) >= 0 || errno == EINTR)
+                    continue;
+            }
+            broken = errno == EPIPE;
+            break;
+        }
+        if (w == 0)
+            break;
+        while (n > 0 && (size_t) w >= v->iov_len) {
+            w -= (ssize_t) v->iov_len;
+            v++;
+            n--;
+        }
+        if (n > 0) {
+            v->iov_base = (char *) v->iov_base + w;
+            v->iov_len -= (size_t) w;
+        }
+    }
+    pthread_mutex_unlock(&out_lock);
+    if (broken && !pipe_pending) {
+        struct timespec zero = { 0, 0 };
+
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Logs each line of text (lines separated by '\n'; a last line without one
+ * is logged too), prefixed with the script's name. Called without the GIL
+ * (opy_log_str needs none). */
+static void
+log_lines(int level, const char *text, size_t len)
+{
+    const char *name = opy_script_name ? opy_script_name : "python";
+    size_t prefix = strlen(name) + 3;       /* "[" name "] " */
+
+    while (len > 0) {
+        const char *nl = memchr(text, '\n', len);
+        size_t part = nl ? (size_t) (nl - text) : len;
+        char *line = malloc(prefix + part + 1);
+
+        if (line != NULL) {
+            snprintf(line, prefix + 1, "[%s] ", name);
+            memcpy(line + prefix, text, part);
+            line[prefix + part] = '\0';
+            opy_log_str((OpyLogLevel) level, line);
+            free(line);
+        }
+        if (nl == NULL)
+            break;
+        text = nl + 1;
+        len -= part + 1;
+    }
+}
+
+/* Sends the detached pending text `a` then `b` (which ends a line, or is
+ * empty) to the destination. With the GIL held; releases it meanwhile
+ * (always for a descriptor: a full pipe must not stop Python; for the log
+ * as for an SDK call, see Python.AllowThreads). a and b stay valid: a is
+ * owned by the caller, b by a bytes object the caller holds. */
+static int
+stream_send(OpyLogStreamObject *self, const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (self->fd >= 0) {
+        int fd = self->fd;
+
+        Py_BEGIN_ALLOW_THREADS
+        write_fd(fd, a, alen, b, blen);
+        Py_END_ALLOW_THREADS
+        return 0;
+    }
+    else {
+        int level = self->level;
+        char *text = malloc(alen + blen + 1);
+
+        if (text == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (alen > 0)
+            memcpy(text, a, alen);
+        if (blen > 0)
+            memcpy(text + alen, b, blen);
+        /* b ends with its '\n': the line it ends is complete */
+        if (blen > 0 && text[alen + blen - 1] == '\n')
+            blen--;
+        OPY_BEGIN_ALLOW_THREADS
+        log_lines(level, text, alen + blen);
+        OPY_END_ALLOW_THREADS
+        free(text);
+        return 0;
+    }
 }
 
 static int
@@ -144,12 +279,26 @@ LogStream_append(OpyLogStreamObject *self, const char *data, size_t n)
     return 0;
 }
 
-/* write(text) -> number of characters written */
+/* Takes the pending text out of the stream (the caller frees it): another
+ * thread may write to the stream while the GIL is released. */
+static char *
+LogStream_detach(OpyLogStreamObject *self, size_t *len)
+{
+    char *buf = self->buf;
+
+    *len = self->len;
+    self->buf = NULL;
+    self->len = self->cap = 0;
+    return buf;
+}
+
+/* write(text) -> number of characters written. Every complete line goes out
+ * at once; the rest waits for the next newline, flush() or the stop. */
 static PyObject *
 LogStream_write(OpyLogStreamObject *self, PyObject *arg)
 {
     PyObject *encoded = NULL;
-    const char *data, *nl;
+    const char *data, *last;
     Py_ssize_t size;
     PyObject *result = NULL;
 
@@ -158,8 +307,9 @@ LogStream_write(OpyLogStreamObject *self, PyObject *arg)
                      Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    /* A NUL would end the C string of the log line: it is written "\x00",
-     * as backslashreplace writes what is not UTF-8 (lone surrogates). */
+    /* A NUL would end the C string of a log line and is no text: it is
+     * written "\x00", as backslashreplace writes what is not UTF-8 (lone
+     * surrogates); the output stays valid UTF-8 either way. */
     if (PyUnicode_FindChar(arg, 0, 0, PyUnicode_GET_LENGTH(arg), 1) >= 0) {
         PyObject *nul = PyUnicode_FromOrdinal(0), *esc = PyUnicode_FromString("\\x00");
 
@@ -178,36 +328,44 @@ LogStream_write(OpyLogStreamObject *self, PyObject *arg)
         goto done;
     data = PyBytes_AsString(encoded);
     size = PyBytes_Size(encoded);
-    while (size > 0 && (nl = memchr(data, '\n', (size_t) size)) != NULL) {
-        size_t part = (size_t) (nl - data);
-
-        if (self->len > 0) {
-            if (LogStream_append(self, data, part) < 0)
-                goto done;
-            LogStream_emit(self->level, self->buf, self->len);
-            self->len = 0;
-        }
-        else {
-            LogStream_emit(self->level, data, part);
-        }
-        data = nl + 1;
-        size -= (Py_ssize_t) part + 1;
+    last = size > 0 ? memrchr(data, '\n', (size_t) size) : NULL;
+    if (last == NULL) {
+        if (size > 0 && LogStream_append(self, data, (size_t) size) < 0)
+            goto done;
     }
-    if (size > 0 && LogStream_append(self, data, (size_t) size) < 0)
-        goto done;
+    else {
+        size_t head = (size_t) (last - data) + 1, plen;
+        char *pending = LogStream_detach(self, &plen);
+        /* the partial line that follows is kept before the GIL is released */
+        int r = LogStream_append(self, last + 1, (size_t) size - head);
+
+        r |= stream_send(self, pending, plen, data, head);
+        free(pending);
+        if (r < 0)
+            goto done;
+    }
     result = PyLong_FromSsize_t(PyUnicode_GetLength(arg));
 done:
     Py_XDECREF(encoded);
     return result;
 }
 
+/* flush(): the pending partial line goes out as it is (no newline is added
+ * on a descriptor; in the log it is a line of its own). */
 static PyObject *
 LogStream_flush(OpyLogStreamObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (self->len > 0) {
-        LogStream_emit(self->level, self->buf, self->len);
-        self->len = 0;
-    }
+    size_t plen;
+    char *pending;
+    int r = 0;
+
+    if (self->len == 0)
+        Py_RETURN_NONE;
+    pending = LogStream_detach(self, &plen);
+    r = stream_send(self, pending, plen, NULL, 0);
+    free(pending);
+    if (r < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -226,12 +384,20 @@ LogStream_true(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-LogStream_fileno(PyObject *self, PyObject *Py_UNUSED(ignored))
+LogStream_isatty(OpyLogStreamObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *io = PyImport_ImportModule("io");
-    PyObject *exc;
+    return PyBool_FromLong(self->fd >= 0 && isatty(self->fd));
+}
 
-    (void) self;
+/* fileno(): the descriptor (1 or 2); the log has none. */
+static PyObject *
+LogStream_fileno(OpyLogStreamObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *io, *exc;
+
+    if (self->fd >= 0)
+        return PyLong_FromLong(self->fd);
+    io = PyImport_ImportModule("io");
     if (io == NULL)
         return NULL;
     exc = PyObject_GetAttrString(io, "UnsupportedOperation");
@@ -262,21 +428,27 @@ LogStream_dealloc(OpyLogStreamObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
 
-    if (self->len > 0)
-        LogStream_emit(self->level, self->buf, self->len);
-    free(self->buf);
+    if (self->len > 0) {
+        size_t plen;
+        char *pending = LogStream_detach(self, &plen);
+
+        if (stream_send(self, pending, plen, NULL, 0) < 0)
+            PyErr_Clear();
+        free(pending);
+    }
     tp->tp_free((PyObject *) self);
     Py_DECREF(tp);
 }
 
 static PyMethodDef LogStream_methods[] = {
-    {"write", (PyCFunction) LogStream_write, METH_O, "Write text to the Orthanc log."},
-    {"flush", (PyCFunction) LogStream_flush, METH_NOARGS, "Log a pending partial line."},
-    {"isatty", LogStream_false, METH_NOARGS, NULL},
+    {"write", (PyCFunction) LogStream_write, METH_O,
+     "Write text; every complete line goes out at once."},
+    {"flush", (PyCFunction) LogStream_flush, METH_NOARGS, "Write a pending partial line."},
+    {"isatty", (PyCFunction) LogStream_isatty, METH_NOARGS, NULL},
     {"readable", LogStream_false, METH_NOARGS, NULL},
     {"seekable", LogStream_false, METH_NOARGS, NULL},
     {"writable", LogStream_true, METH_NOARGS, NULL},
-    {"fileno", LogStream_fileno, METH_NOARGS, NULL},
+    {"fileno", (PyCFunction) LogStream_fileno, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}
 };
 
@@ -290,7 +462,8 @@ static PyType_Slot LogStream_slots[] = {
     {Py_tp_dealloc, LogStream_dealloc},
     {Py_tp_methods, LogStream_methods},
     {Py_tp_getset, LogStream_getset},
-    {Py_tp_doc, "Text stream that writes each line to the Orthanc log."},
+    {Py_tp_doc, "Line-buffered text stream of sys.stdout / sys.stderr: Orthanc's standard "
+                "output / error, or its log (Python.LogOutput)."},
     {0, NULL}
 };
 
@@ -337,12 +510,13 @@ opy_log_module_init(PyObject *module)
 }
 
 static PyObject *
-new_stream(OpyModuleState *st, int level)
+new_stream(OpyModuleState *st, int fd, int level)
 {
     OpyLogStreamObject *s = PyObject_New(OpyLogStreamObject, st->LogStreamType);
 
     if (s == NULL)
         return NULL;
+    s->fd = fd;
     s->level = level;
     s->buf = NULL;
     s->len = s->cap = 0;
@@ -350,7 +524,7 @@ new_stream(OpyModuleState *st, int level)
 }
 
 void
-opy_log_install_streams(void)
+opy_log_install_streams(int log_output)
 {
     PyObject *module = NULL, *out = NULL, *err = NULL, *globals = NULL, *code = NULL, *res = NULL;
     OpyModuleState *st;
@@ -359,8 +533,8 @@ opy_log_install_streams(void)
     if (module == NULL)
         goto error;
     st = opy_module_state(module);
-    out = new_stream(st, OPY_LOG_INFO);
-    err = new_stream(st, OPY_LOG_ERROR);
+    out = new_stream(st, log_output ? -1 : STDOUT_FILENO, OPY_LOG_WARNING);
+    err = new_stream(st, log_output ? -1 : STDERR_FILENO, OPY_LOG_ERROR);
     if (out == NULL || err == NULL)
         goto error;
     if (PySys_SetObject("stdout", out) < 0 || PySys_SetObject("stderr", err) < 0)
@@ -380,8 +554,8 @@ opy_log_install_streams(void)
     goto done;
 error:
     PyErr_Print();
-    opy_log(OPY_LOG_ERROR, "OPY0016 could not route Python's output to the Orthanc log; "
-            "print() goes to the process's stdout");
+    opy_log(OPY_LOG_ERROR, "OPY0016 could not install the plugin's sys.stdout / sys.stderr "
+            "or its logging handler; Python's own streams stay (block-buffered on a file or a pipe)");
 done:
     Py_XDECREF(res);
     Py_XDECREF(code);
@@ -389,4 +563,25 @@ done:
     Py_XDECREF(err);
     Py_XDECREF(out);
     Py_XDECREF(module);
+}
+
+void
+opy_log_flush_streams(void)
+{
+    static const char *const names[] = { "stdout", "stderr" };
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        PyObject *stream = PySys_GetObject(names[i]);      /* borrowed */
+        PyObject *r;
+
+        if (stream == NULL || stream == Py_None)
+            continue;
+        Py_INCREF(stream);
+        r = PyObject_CallMethod(stream, "flush", NULL);
+        if (r == NULL)
+            PyErr_Clear();
+        Py_XDECREF(r);
+        Py_DECREF(stream);
+    }
 }

@@ -3,9 +3,11 @@
  * opy_log.h - the plugin's own log messages, and Python's output streams.
  *
  * The plugin's messages start with a stable id "OPY####" (docs/messages.md)
- * and name the script they concern. print() and sys.stdout go to the Orthanc
- * log as info lines, sys.stderr as error lines, one log line per text line;
- * the logging module reaches the log through orthanc.LogHandler.
+ * and name the script they concern. print() and sys.stdout write whole lines
+ * to Orthanc's standard output (fd 1), sys.stderr to its standard error
+ * (fd 2), line-buffered; with "Python.LogOutput" they become Orthanc log
+ * lines "[script.py] text" (warning / error) instead. The logging module
+ * reaches the log through orthanc.LogHandler.
  */
 #ifndef OPY_LOG_H
 #define OPY_LOG_H
@@ -57,9 +59,14 @@ int opy_log_is_closed(void);
  * Returns 0, or -1 with an exception set. */
 int opy_log_module_init(PyObject *module);
 
-/* Install the log streams as sys.stdout / sys.stderr and hook the logging
- * module. Called with the GIL held once the module exists. On failure the
- * original streams stay and the failure is logged. */
-void opy_log_install_streams(void);
+/* Install the plugin's streams as sys.stdout / sys.stderr (to fds 1 and 2,
+ * or to the log when log_output) and hook the logging module. Called with
+ * the GIL held once the module exists. On failure the original streams stay
+ * and the failure is logged. */
+void opy_log_install_streams(int log_output);
+
+/* sys.stdout.flush() and sys.stderr.flush(), errors ignored: a partial
+ * line still pending comes out. With the GIL held. */
+void opy_log_flush_streams(void);
 
 #endif /* OPY_LOG_H */

@@ -2,7 +2,7 @@
 """Start and drive a real Orthanc 1.10.1 with our Python plugin, on loopback.
 
 Every server gets its own directory (configuration, storage, index, log,
-plugin script) and free TCP ports on 127.0.0.1, so that independent servers
+standard output, plugin script) and free TCP ports on 127.0.0.1, so that independent servers
 can run side by side (pytest-xdist).  Nothing here is mocked: the process is
 /usr/sbin/Orthanc and the plugin is the library we built.
 
@@ -174,11 +174,22 @@ class Orthanc:
     count_calls  False: the plugin's call counts (OPY_CALL_COUNTS) of this
                  server do not count for the "exercised" check (modules that
                  call every callable on purpose, see exercised.py)
+    verbose      False: Orthanc at its default verbosity (no --verbose: no
+                 info lines in the log)
+    logfile      True: Orthanc logs to a file (--logfile=orthanc.log) and its
+                 standard error goes to stderr.txt of its own.  By default the
+                 log is Orthanc's standard error (orthanc.log holds both).
+    stdout_pipe  True: Orthanc's standard output is a pipe that the test
+                 reads itself (self.proc.stdout); nothing goes to stdout.txt
+
+    Orthanc's standard output always goes to stdout.txt (out_text,
+    wait_out, ...: print() of the script); err_text, wait_err, ... read its
+    standard error (the log's file too unless logfile=True).
     """
 
     def __init__(self, workdir, plugin=None, script=None, script_name=None,
                  config=None, subst=None, plugins=None, script_key=True,
-                 count_calls=True):
+                 count_calls=True, verbose=True, logfile=False, stdout_pipe=False):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.plugin = str(plugin or plugin_path())
@@ -192,7 +203,13 @@ class Orthanc:
         self.plugins = list(plugins) if plugins is not None else [self.plugin]
         self.script_key = script_key
         self.count_calls = count_calls
+        self.verbose = verbose
+        self.logfile = logfile
+        self.stdout_pipe = stdout_pipe
         self.log_path = self.workdir / 'orthanc.log'
+        self.stdout_path = self.workdir / 'stdout.txt'
+        self.stderr_path = self.workdir / ('stderr.txt' if logfile else 'orthanc.log')
+        self._files = []
         self.config_path = self.workdir / 'orthanc.json'
         self.proc = None
         self.returncode = None
@@ -268,12 +285,18 @@ class Orthanc:
         counts = self.counts_path()
         if counts is not None:
             env['OPY_CALL_COUNTS'] = str(counts)
-        self._log_file = open(self.log_path, 'ab')
+        out = subprocess.PIPE if self.stdout_pipe else open(self.stdout_path, 'ab')
+        err = open(self.stderr_path, 'ab')
+        self._files = [err] if self.stdout_pipe else [out, err]
+        args = [ORTHANC]
+        if self.verbose:
+            args.append('--verbose')
+        if self.logfile:
+            args.append('--logfile=%s' % self.log_path)
+        args.append(str(self.config_path))
         self.proc = subprocess.Popen(
-            [ORTHANC, '--verbose', str(self.config_path)],
-            cwd=str(self.workdir), stdin=subprocess.DEVNULL,
-            stdout=self._log_file, stderr=subprocess.STDOUT,
-            env=env, start_new_session=True)
+            args, cwd=str(self.workdir), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=err, env=env, start_new_session=True)
         self.returncode = None
 
     def counts_path(self):
@@ -345,6 +368,7 @@ class Orthanc:
             return self.returncode
         rc = self.proc.poll()
         if rc is None:
+            self._wait_started()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 rc = self.proc.wait(timeout)
@@ -353,6 +377,21 @@ class Orthanc:
                 self.fail('Orthanc did not exit within %d s of SIGTERM (killed)' % timeout)
         self._closed(rc)
         return rc
+
+    def _wait_started(self, timeout=5):
+        """GET /system answers a moment before Orthanc installs its SIGTERM
+        handler (right after its "Orthanc has started" line): a SIGTERM sent
+        in between kills it (exit -15).  Wait for that line (not failing: a
+        server may log elsewhere), then a little more when it was new."""
+        started = r'\] Orthanc has started'
+        if re.search(started, self.log_text()):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if re.search(started, self.log_text()):
+                time.sleep(0.1)
+                return
+            time.sleep(0.02)
 
     def _kill(self):
         if self.proc is None:
@@ -389,9 +428,9 @@ class Orthanc:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        f = getattr(self, '_log_file', None)
-        if f is not None and not f.closed:
-            f.close()
+        for f in self._files:
+            if not f.closed:
+                f.close()
 
     def _ping(self):
         try:
@@ -402,19 +441,38 @@ class Orthanc:
 
     # ------------------------------------------------------------ log
 
-    def log_text(self, since=0):
+    @staticmethod
+    def _read(path, since=0):
         try:
-            data = self.log_path.read_bytes()
+            data = path.read_bytes()
         except FileNotFoundError:
             return ''
         return data[since:].decode('utf-8', 'replace')
 
-    def log_mark(self):
-        """A position in the log; pass it as since= to look only after it."""
+    @staticmethod
+    def _size(path):
         try:
-            return self.log_path.stat().st_size
+            return path.stat().st_size
         except FileNotFoundError:
             return 0
+
+    def _wait(self, what, read, regex, timeout, count, since):
+        deadline = time.monotonic() + timeout
+        while True:
+            matches = list(re.finditer(regex, read(since), re.MULTILINE))
+            if len(matches) >= count:
+                return matches[count - 1]
+            if time.monotonic() >= deadline:
+                self.fail('%s never matched %r (%d times) within %s s; %d found'
+                          % (what, regex, count, timeout, len(matches)))
+            time.sleep(0.05)
+
+    def log_text(self, since=0):
+        return self._read(self.log_path, since)
+
+    def log_mark(self):
+        """A position in the log; pass it as since= to look only after it."""
+        return self._size(self.log_path)
 
     def log_tail(self, lines=LOG_TAIL_LINES):
         text = self.log_text().splitlines()
@@ -426,23 +484,51 @@ class Orthanc:
     def wait_log(self, regex, timeout=10, count=1, since=0):
         """Wait until regex (re.MULTILINE) matches count times; returns the
         last match."""
-        deadline = time.monotonic() + timeout
-        while True:
-            matches = list(re.finditer(regex, self.log_text(since), re.MULTILINE))
-            if len(matches) >= count:
-                return matches[count - 1]
-            if time.monotonic() >= deadline:
-                self.fail('log never matched %r (%d times) within %s s; %d found'
-                          % (regex, count, timeout, len(matches)))
-            time.sleep(0.05)
+        return self._wait('log', self.log_text, regex, timeout, count, since)
+
+    # ------------------------------------------------------------ stdout, stderr
+
+    def out_text(self, since=0):
+        """Orthanc's standard output (print() of the script), from since."""
+        return self._read(self.stdout_path, since)
+
+    def out_mark(self):
+        return self._size(self.stdout_path)
+
+    def out_lines(self, since=0):
+        return self.out_text(since).splitlines()
+
+    def count_out(self, regex, since=0):
+        return len(re.findall(regex, self.out_text(since), re.MULTILINE))
+
+    def wait_out(self, regex, timeout=10, count=1, since=0):
+        """wait_log for the standard output."""
+        return self._wait('stdout', self.out_text, regex, timeout, count, since)
+
+    def err_text(self, since=0):
+        """Orthanc's standard error (the log too unless logfile=True)."""
+        return self._read(self.stderr_path, since)
+
+    def err_mark(self):
+        return self._size(self.stderr_path)
+
+    def wait_err(self, regex, timeout=10, count=1, since=0):
+        return self._wait('stderr', self.err_text, regex, timeout, count, since)
 
     def fail(self, message):
         raise OrthancFailure('%s\n%s' % (message, self.describe()))
 
     def describe(self):
         state = ('running' if self.running else 'exit code %s' % self.returncode)
-        return ('--- Orthanc in %s (%s, http %s); last %d log lines ---\n%s\n--- end of log ---'
+        text = ('--- Orthanc in %s (%s, http %s); last %d log lines ---\n%s\n--- end of log ---'
                 % (self.workdir, state, self.http_port, LOG_TAIL_LINES, self.log_tail()))
+        for name, path in (('stdout', self.stdout_path), ('stderr', self.stderr_path)):
+            if path == self.log_path:
+                continue
+            tail = [l[:300] for l in self._read(path).splitlines()[-20:]]
+            if tail:
+                text += '\n--- last %d lines of %s ---\n%s' % (len(tail), name, '\n'.join(tail))
+        return text
 
     # ------------------------------------------------------------ HTTP
 
@@ -498,6 +584,12 @@ def line(message, level='[IWE]'):
     """Regex (for wait_log/count_log) of a whole log line at level ('I',
     'W', 'E'; default any) whose message is the regex message."""
     return (_PREFIX % level) + message + r'\s*$'
+
+
+def bare(message):
+    """Regex (for wait_out/count_out) of a whole line of the standard output
+    whose text is the regex message."""
+    return r'^' + message + r'$'
 
 
 def log_messages(text, level):

@@ -67,7 +67,7 @@ def test_stable_study_routed(srv, storescp):
     sop = pydicom.dcmread(io.BytesIO(data)).SOPInstanceUID
     answer = srv.upload(data)
     study = answer['ParentStudy']
-    srv.wait_log(harness.line(r'Stable study: %s', 'I') % study, timeout=30)
+    srv.wait_out(harness.bare(r'Stable study: %s') % study, timeout=30)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if any(ds.SOPInstanceUID == sop for ds in received(storescp)):

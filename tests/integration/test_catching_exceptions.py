@@ -14,8 +14,8 @@ def srv(orthanc_factory):
 
 
 def test_exception_printed(srv):
-    srv.wait_log(harness.line(r'True', 'I'), timeout=15)
-    messages = [m.rstrip() for m in harness.log_messages(srv.log_text(), 'I')]
+    srv.wait_out(harness.bare(r'True'), timeout=15)
+    messages = srv.out_lines()
     # print(e), e.args[0], e.args[1], e.args[0] == UNKNOWN_RESOURCE, in order
     i = next(i for i, m in enumerate(messages) if 'Unknown resource' in m)
     rest = messages[i:]
@@ -26,5 +26,5 @@ def test_exception_printed(srv):
 
 
 def test_printed_exception_is_the_args_tuple(srv):
-    srv.wait_log(harness.line(r'True', 'I'), timeout=15)
-    assert srv.count_log(harness.line(r"\(17, 'Unknown resource'\)", 'I')) == 1
+    srv.wait_out(harness.bare(r'True'), timeout=15)
+    assert srv.count_out(harness.bare(r"\(17, 'Unknown resource'\)")) == 1

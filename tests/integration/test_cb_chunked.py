@@ -139,8 +139,8 @@ def test_register_errors(orthanc_factory):
         '        orthanc.RegisterChunkedRestCallback("/x", **kw)\n'
         '    except TypeError as e:\n'
         '        print("refused: %s" % e)\n')
-    srv.wait_log(r'refused: orthanc\.RegisterChunkedRestCallback\(\) needs at least one handler')
-    srv.wait_log(r'refused: orthanc\.RegisterChunkedRestCallback\(\): getHandler must be callable')
+    srv.wait_out(r'refused: orthanc\.RegisterChunkedRestCallback\(\) needs at least one handler')
+    srv.wait_out(r'refused: orthanc\.RegisterChunkedRestCallback\(\): getHandler must be callable')
     assert srv.stop() == 0
 
 

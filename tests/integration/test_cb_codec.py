@@ -47,7 +47,7 @@ def frame(srv, iid):
 
 
 def test_second_registrations_refused(after):
-    text = after.log_text()
+    text = after.out_text()
     assert 'second registration refused: orthanc.RegisterDecodeImageCallback(): a decode-image ' \
            'callback is already registered' in text
     assert 'second registration refused: orthanc.RegisterTranscoderCallback(): a transcoder ' \
@@ -56,22 +56,22 @@ def test_second_registrations_refused(after):
 
 def test_decoder_used(after):
     iid, pixels = upload(after, 'DEC-OK')
-    mark = after.log_mark()
+    mark, out_mark = after.log_mark(), after.out_mark()
     before = after.get_json('/codec/stats')['decode']
     status, image = frame(after, iid)
     assert status == 200
     assert (image == 255 - pixels).all()                # the Python decoder inverts
     assert after.get_json('/codec/stats')['decode'] == before + 1
-    after.wait_log(harness.line(r'decoder called: DEC-OK frame 0', 'I'), since=mark)
+    after.wait_out(harness.bare(r'decoder called: DEC-OK frame 0'), since=out_mark)
     assert after.count_log(OPY0010, since=mark) == 0
 
 
 def test_decoder_none_falls_back(after):
     iid, pixels = upload(after, 'DECNONE-A')
-    mark = after.log_mark()
+    mark, out_mark = after.log_mark(), after.out_mark()
     status, image = frame(after, iid)
     assert status == 200 and (image == pixels).all()    # Orthanc's own decoder
-    after.wait_log(harness.line(r'decoder called: DECNONE-A frame 0', 'I'), since=mark)
+    after.wait_out(harness.bare(r'decoder called: DECNONE-A frame 0'), since=out_mark)
     assert after.count_log(OPY0010, since=mark) == 0
 
 
@@ -108,7 +108,7 @@ def transcode(srv, iid):
 
 def test_transcoder_used(after):
     iid, pixels = upload(after, 'TR-OK')
-    mark = after.log_mark()
+    mark, out_mark = after.log_mark(), after.out_mark()
     before = after.get_json('/codec/stats')
     status, _, body = transcode(after, iid)
     assert status == 200
@@ -120,7 +120,7 @@ def test_transcoder_used(after):
     assert stats['transcode'] == before['transcode'] + 1
     assert stats['syntaxes'][-1] == [IMPLICIT]
     assert isinstance(stats['allowNew'][-1], bool)
-    after.wait_log(harness.line(r'transcoder called: TR-OK to %s' % IMPLICIT, 'I'), since=mark)
+    after.wait_out(harness.bare(r'transcoder called: TR-OK to %s' % IMPLICIT), since=out_mark)
     assert after.count_log(OPY0010, since=mark) == 0
 
 

@@ -35,7 +35,7 @@ def wait_state(srv, job_id, states, timeout=20):
 
 
 def test_job_runs_to_success(srv):
-    mark = srv.log_mark()
+    mark, out_mark = srv.log_mark(), srv.out_mark()
     job_id = submit(srv, target=5, priority=3)
     info = wait_state(srv, job_id, ('Success',))
     assert info['Type'] == 'PyCount'
@@ -43,17 +43,17 @@ def test_job_runs_to_success(srv):
     assert info['Priority'] == 3
     assert info['Content'] == {'done': 5, 'target': 5, 'mode': 'ok'}
     assert job_id in srv.get_json('/jobs')
-    srv.wait_log(r'second submit refused: .*', since=mark)
+    srv.wait_out(r'second submit refused: .*', since=out_mark)
     assert srv.count_log(r'OPY0010', since=mark) == 0
 
 
 def test_pause_resume_cancel_resubmit(srv):
     job_id = submit(srv, target=100000, delay=0.02)
     wait_state(srv, job_id, ('Running',))
-    mark = srv.log_mark()
+    mark = srv.out_mark()
     assert srv.post('/jobs/%s/pause' % job_id, b'')[0] == 200
     wait_state(srv, job_id, ('Paused',))
-    srv.wait_log(r'job stopped: reason 2 after \d+ steps', since=mark)      # PAUSED
+    srv.wait_out(r'job stopped: reason 2 after \d+ steps', since=mark)      # PAUSED
     paused = srv.get_json('/jobs/' + job_id)['Content']['done']
     time.sleep(0.3)
     assert srv.get_json('/jobs/' + job_id)['Content']['done'] == paused
@@ -63,14 +63,14 @@ def test_pause_resume_cancel_resubmit(srv):
     while srv.get_json('/jobs/' + job_id)['Content']['done'] == paused:
         assert time.monotonic() < deadline, 'no step after resume'
         time.sleep(0.05)
-    mark = srv.log_mark()
+    mark = srv.out_mark()
     assert srv.post('/jobs/%s/cancel' % job_id, b'')[0] == 200
     info = wait_state(srv, job_id, ('Failure',))
     assert info['ErrorCode'] == 37                                         # CANCELED_JOB
-    srv.wait_log(r'job stopped: reason 4 after \d+ steps', since=mark)      # CANCELED
-    mark = srv.log_mark()
+    srv.wait_out(r'job stopped: reason 4 after \d+ steps', since=mark)      # CANCELED
+    mark = srv.out_mark()
     assert srv.post('/jobs/%s/resubmit' % job_id, b'')[0] == 200
-    srv.wait_log(r'job reset after \d+ steps', since=mark)
+    srv.wait_out(r'job reset after \d+ steps', since=mark)
     wait_state(srv, job_id, ('Running', 'Pending'))
     assert srv.post('/jobs/%s/cancel' % job_id, b'')[0] == 200
     wait_state(srv, job_id, ('Failure',))
@@ -132,7 +132,7 @@ def test_register_twice_refused(orthanc_factory):
         '    orthanc.RegisterJobsUnserializer(lambda t, s: None)\n'
         'except RuntimeError as e:\n'
         '    print("refused: %s" % e)\n')
-    srv.wait_log(r'refused: orthanc\.RegisterJobsUnserializer\(\): a jobs unserializer is already registered')
+    srv.wait_out(r'refused: orthanc\.RegisterJobsUnserializer\(\): a jobs unserializer is already registered')
     assert srv.stop() == 0
 
 
@@ -146,11 +146,11 @@ def test_unserializer_after_restart(orthanc_factory):
     wait_state(srv, keep, ('Paused',))
     done = srv.get_json('/jobs/' + keep)['Content']['done']
     assert srv.stop() == 0
-    mark = srv.log_mark()
+    mark, out_mark = srv.log_mark(), srv.out_mark()
     srv.start()
-    # Orthanc hands the saved JSON (pretty-printed: several log lines)
-    srv.wait_log(r'unserialize PyCount \{', since=mark, count=2)
-    srv.wait_log(r'"mode" : "ok"', since=mark)
+    # Orthanc hands the saved JSON (pretty-printed: several lines)
+    srv.wait_out(r'^unserialize PyCount \{$', since=out_mark, count=2)
+    srv.wait_out(r'"mode" : "ok"', since=out_mark)
     srv.wait_log(r'OPY0010 Exception in jobs unserializer \(job type PyCount\)', since=mark)
     assert srv.count_log(r'OPY0010', since=mark) == 1
     info = srv.get_json('/jobs/' + keep)

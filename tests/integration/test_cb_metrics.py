@@ -72,6 +72,6 @@ def test_register_after_start_refused(orthanc_factory):
         '    except RuntimeError as e:\n'
         '        print("late: %s" % e)\n'
         'threading.Timer(0.5, late).start()\n')
-    srv.wait_log(harness.line(r'late: orthanc\.RegisterRefreshMetricsCallback\(\) can only be called '
-                              r'while the plugin script is imported.*', 'I'))
+    srv.wait_out(harness.bare(r'late: orthanc\.RegisterRefreshMetricsCallback\(\) can only be called '
+                              r'while the plugin script is imported.*'))
     assert srv.stop() == 0

@@ -99,7 +99,7 @@ def received(orthanc_factory):
 
 
 def test_received_second_registration_refused(received):
-    assert received.count_log(
+    assert received.count_out(
         r'second registration refused: orthanc.RegisterReceivedInstanceCallback\(\): a received-instance '
         r'callback is already registered') == 1
 
@@ -113,8 +113,8 @@ def test_received_keep_and_modify_bytearray(received):
     status, _ = storescu(received, 'MODIFY-2')
     assert status == 0
     assert 'MODIFIED-MODIFY-2' in patient_ids(received)
-    received.wait_log(harness.line(r'received-instance callback: MODIFY-2 origin=2 type=bytes', 'I'))
-    received.wait_log(harness.line(r'received-instance callback: MODIFY-1 origin=3 type=bytes', 'I'))
+    received.wait_out(harness.bare(r'received-instance callback: MODIFY-2 origin=2 type=bytes'))
+    received.wait_out(harness.bare(r'received-instance callback: MODIFY-1 origin=3 type=bytes'))
 
 
 @pytest.mark.parametrize('prefix, message', [
@@ -173,23 +173,23 @@ def filters(orthanc_factory):
 
 
 def test_dicom_filters_all_origins(filters):
-    mark = filters.log_mark()
+    mark = filters.out_mark()
     status, answer = post(filters, 'OK-REST')
     assert status == 200 and answer['Status'] == 'Success'
     assert storescu(filters, 'OK-DICOM')[0] == 0
     assert {'OK-REST', 'OK-DICOM'} <= set(patient_ids(filters))
-    filters.wait_log(harness.line(r'dicom filter 1: OK-REST origin=3', 'I'), since=mark)
-    filters.wait_log(harness.line(r'dicom filter 1: OK-DICOM origin=2', 'I'), since=mark)
-    filters.wait_log(harness.line(r'dicom filter 2: OK-REST', 'I'), since=mark)
+    filters.wait_out(harness.bare(r'dicom filter 1: OK-REST origin=3'), since=mark)
+    filters.wait_out(harness.bare(r'dicom filter 1: OK-DICOM origin=2'), since=mark)
+    filters.wait_out(harness.bare(r'dicom filter 2: OK-REST'), since=mark)
 
 
 @pytest.mark.parametrize('pid, second_called', [('DENY1-A', False), ('DENY2-A', True)])
 def test_dicom_filter_denies_when_any_denies(filters, pid, second_called):
-    mark = filters.log_mark()
+    mark, out_mark = filters.log_mark(), filters.out_mark()
     status, answer = post(filters, pid)
     assert status == 200 and answer['Status'] == 'FilteredOut'
     assert pid not in patient_ids(filters)
-    assert filters.count_log(harness.line(r'dicom filter 2: %s' % pid, 'I'), since=mark) == int(second_called)
+    assert filters.count_out(harness.bare(r'dicom filter 2: %s' % pid), since=out_mark) == int(second_called)
     assert filters.count_log(OPY0010, since=mark) == 0
 
 
@@ -211,13 +211,13 @@ def test_dicom_filter_fails_closed(filters, pid, message):
 
 
 def test_cstore_filter_status(filters):
-    mark = filters.log_mark()
+    mark, out_mark = filters.log_mark(), filters.out_mark()
     assert storescu(filters, 'FULL-A')[0] == 0xA702
     assert storescu(filters, 'CDENY2-A')[0] == 0xC123      # second filter rejects
     assert 'FULL-A' not in patient_ids(filters) and 'CDENY2-A' not in patient_ids(filters)
     # first rejection stops the others
-    assert filters.count_log(harness.line(r'c-store filter 2: FULL-A', 'I'), since=mark) == 0
-    filters.wait_log(harness.line(r'c-store filter 1: FULL-A aet=STORESCU', 'I'), since=mark)
+    assert filters.count_out(harness.bare(r'c-store filter 2: FULL-A'), since=out_mark) == 0
+    filters.wait_out(harness.bare(r'c-store filter 1: FULL-A aet=STORESCU'), since=out_mark)
     # REST uploads do not reach the C-STORE filters
     assert post(filters, 'FULL-REST')[0] == 200
     assert 'FULL-REST' in patient_ids(filters)

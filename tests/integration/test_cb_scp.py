@@ -53,8 +53,8 @@ def test_seed_find_listing(seed):
         '(0010,0010)': 'HELLO2-TEST ',
     }], out
     assert 'Received Final Find Response (Success)' in out
-    seed.wait_log(harness.line(r'Received incoming C-FIND request from FINDSCU:', 'I'))
-    seed.wait_log(harness.line(r'  PatientName \(0010,0010\) = \[TEST\]', 'I'))
+    seed.wait_out(harness.bare(r'Received incoming C-FIND request from FINDSCU:'))
+    seed.wait_out(harness.bare(r'  PatientName \(0010,0010\) = \[TEST\]'))
 
 
 def test_seed_move_log(seed):

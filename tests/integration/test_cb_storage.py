@@ -62,7 +62,7 @@ def mode(srv, name):
 
 
 def test_registration_rules(faults):
-    text = faults.log_text()
+    text = faults.out_text()
     assert text.count('second storage area refused: orthanc.RegisterStorageArea(): a storage area (by '
                       'RegisterStorageArea or RegisterStorageArea2) is already registered') == 1
     assert text.count('second storage area refused: orthanc.RegisterStorageArea2(): a storage area (by '
@@ -169,7 +169,7 @@ def test_area2_roundtrip_and_range_reads(area2):
     assert after_file['whole'] == stats['whole'] + 1
     # Orthanc 1.10.1 reads the tags of an instance with a range read that
     # stops before the pixel data.
-    mark = area2.log_mark()
+    mark = area2.out_mark()
     tags = area2.get_json('/instances/%s/tags?simplify' % iid)
     assert tags['PatientID'] == 'AREA2-OK'
     after_tags = area2.get_json('/storage2/stats')
@@ -178,7 +178,7 @@ def test_area2_roundtrip_and_range_reads(area2):
     assert (content_type, start) == (1, 0)
     assert 0 < size < len(data)
     assert data.find(b'\xe0\x7f\x10\x00') >= size - 12       # pixel data tag is at the end
-    area2.wait_log(harness.line(r'storage2 range read type=1 start=0 size=%d' % size, 'I'), since=mark)
+    area2.wait_out(harness.bare(r'storage2 range read type=1 start=0 size=%d' % size), since=mark)
     assert area2.delete('/instances/%s' % iid)[0] == 200
     assert area2.get_json('/storage2/stats')['remove'] == after_tags['remove'] + 1
 

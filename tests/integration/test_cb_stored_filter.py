@@ -10,26 +10,27 @@ import threading
 import pytest
 
 import dicomgen
+import harness
 
 
 def test_seed_accessing_new_instance(orthanc_factory):
     srv = orthanc_factory(orthanc_factory.script('stored_instance.py'))
     dicom = dicomgen.make_instance(patient_id='STORED-1')
     iid = srv.upload(dicom)['ID']
-    srv.wait_log(r'Received instance %s of size %d \(transfer syntax 1\.2\.840\.10008\.1\.2\.1, '
-                 r'SOP class UID [0-9.]+\)' % (iid, len(dicom)))
-    srv.wait_log(r'This instance was received through the REST API')
-    srv.wait_log(r"'PatientID': 'STORED-1'")
+    srv.wait_out(r'^Received instance %s of size %d \(transfer syntax 1\.2\.840\.10008\.1\.2\.1, '
+                 r'SOP class UID [0-9.]+\)$' % (iid, len(dicom)))
+    srv.wait_out(harness.bare(r'This instance was received through the REST API'))
+    srv.wait_out(r"'PatientID': 'STORED-1'")
     assert srv.stop() == 0
 
 
 def test_seed_filter_allows_and_prints(orthanc_factory):
     srv = orthanc_factory(orthanc_factory.script('http_filter.py'))
     assert srv.get('/system?x=1')[0] == 200
-    srv.wait_log(r'User trying to access URI: /system')
-    srv.wait_log(r"'get': \{'x': '1'\}")
-    srv.wait_log(r"'method': 1")
-    srv.wait_log(r"'ip': '127\.0\.0\.1'")
+    srv.wait_out(harness.bare(r'User trying to access URI: /system'))
+    srv.wait_out(r"'get': \{'x': '1'\}")
+    srv.wait_out(r"'method': 1")
+    srv.wait_out(r"'ip': '127\.0\.0\.1'")
     assert srv.stop() == 0
 
 

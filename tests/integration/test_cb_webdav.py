@@ -117,7 +117,7 @@ def test_bad_entries_and_registration_errors(orthanc_factory):
         '        orthanc.RegisterWebDavCollection(*args)\n'
         '    except TypeError as e:\n'
         '        print("refused: %s" % e)\n')
-    srv.wait_log(r'refused: orthanc\.RegisterWebDavCollection\(\): the collection \(object\) has no '
+    srv.wait_out(r'refused: orthanc\.RegisterWebDavCollection\(\): the collection \(object\) has no '
                  r'is_existing_folder\(\) method')
     for folder, message in (('a', r"ValueError: list_folder\(\): file entry 'x' needs a 'size'"),
                             ('b', r"ValueError: list_folder\(\) entry has an unknown key 'sise'"),

@@ -20,7 +20,7 @@ def srv(orthanc_factory):
 
 def test_python_path_key(srv):
     assert 'PythonScript' not in srv.config()
-    srv.wait_log(harness.line(r'memory-usage script loaded'))
+    srv.wait_out(harness.bare(r'memory-usage script loaded'))
     srv.wait_log(r'OPY0008[^\n]*Using Python script "memory.py" from directory: ')
 
 
@@ -32,7 +32,7 @@ def test_memory_usage_every_second(srv):
 
 def test_memory_usage_off_by_default(orthanc_factory):
     other = orthanc_factory(orthanc_factory.script('hello.py'))
-    other.wait_log(r'Hello world!')
+    other.wait_out(r'Hello world!')
     time.sleep(2.5)
     assert other.count_log(r'OPY0012') == 0
 
@@ -47,5 +47,5 @@ def test_verbose_off(srv):
 def test_python_verbose_legacy_key(orthanc_factory):
     # The documentation's spelling: top-level "PythonVerbose" with "PythonScript".
     other = orthanc_factory(orthanc_factory.script('hello.py'), config={'PythonVerbose': True})
-    other.wait_log(r'Hello world!')
+    other.wait_out(r'Hello world!')
     assert other.count_log(VERBOSE_IMPORT) > 0

@@ -256,38 +256,43 @@ def test_get_configuration(srv):
 # ------------------------------------------------------------ logging
 
 def test_import_time_output(srv):
+    # print() -> a bare line on stdout, sys.stderr -> a bare line on stderr
+    # (here the log's file too), orthanc.LogWarning -> a warning
     text = srv.log_text()
-    for level, marker in (('I', 'conv-import-print-marker'), ('E', 'conv-import-stderr-marker'),
-                          ('W', 'conv-import-warning-marker')):
-        assert any(marker in m for m in harness.log_messages(text, level)), (level, marker)
+    assert srv.out_lines().count('conv-import-print-marker') == 1
+    assert srv.err_text().splitlines().count('conv-import-stderr-marker') == 1
+    assert any('conv-import-warning-marker' in m for m in harness.log_messages(text, 'W'))
     assert 'conv-import-logging-marker' in text
 
 
 def test_log_levels(srv):
-    mark = srv.log_mark()
+    mark, out_mark = srv.log_mark(), srv.out_mark()
     assert srv.get('/conv/log?m=lv1')[:3:2] == (200, b'logged')
     srv.wait_log(r'conv-logging-lv1', since=mark)
     text = srv.log_text(mark)
-    expected = {'I': ['conv-info-lv1', 'conv-print-lv1'],
+    expected = {'I': ['conv-info-lv1'],
                 'W': ['conv-warning-lv1'],
-                'E': ['conv-error-lv1', 'conv-stderr-lv1']}
+                'E': ['conv-error-lv1']}
     for level, markers in expected.items():
         messages = harness.log_messages(text, level)
         for marker in markers:
             assert sum(marker in m for m in messages) == 1, (level, marker)
+    # print() and sys.stderr are no log lines: bare lines on stdout / stderr
+    assert srv.out_lines(out_mark) == ['conv-print-lv1']
+    assert text.splitlines().count('conv-stderr-lv1') == 1
+    assert 'conv-print-lv1' not in text
 
 
 def test_odd_prints(srv):
-    mark = srv.log_mark()
+    mark = srv.out_mark()
     assert srv.get('/conv/odd-prints')[:3:2] == (200, b'printed')
-    srv.wait_log(harness.line('conv-two-writes-joined', 'I'), since=mark)
-    messages = harness.log_messages(srv.log_text(mark), 'I')
+    srv.wait_out(harness.bare('conv-two-writes-joined'), since=mark)
+    messages = srv.out_lines(mark)
     long = [m for m in messages if m.startswith('conv-long-marker ')]
-    assert len(long) == 1 and long[0].rstrip() == 'conv-long-marker ' + 'L' * 100000, \
+    assert len(long) == 1 and long[0] == 'conv-long-marker ' + 'L' * 100000, \
         'long line cut to %d characters' % (len(long[0]) if long else 0)
-    assert 'conv-multi-first' in [m.rstrip() for m in messages]
-    assert 'conv-multi-second' in [m.rstrip() for m in messages]
-    assert any('conv-nul-before' in m for m in messages)
+    assert messages == [long[0], 'conv-multi-first', 'conv-multi-second',
+                        'conv-nul-before\\x00conv-nul-after', 'conv-two-writes-joined']
     assert srv.get('/system')[0] == 200
 
 

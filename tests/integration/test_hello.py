@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Seed sample "Usage": print('Hello world!') reaches the Orthanc log."""
+"""Seed sample "Usage": print('Hello world!') gives a bare line on Orthanc's
+standard output (tests/integration/test_print_output.py: at the default
+verbosity)."""
 
 import os
 
@@ -14,7 +16,9 @@ def srv(orthanc_factory):
 
 
 def test_hello_world_printed(srv):
-    srv.wait_log(harness.line(r'Hello world!', 'I'))
+    srv.wait_out(harness.bare(r'Hello world!'))
+    assert srv.count_out(r'Hello') == 1
+    assert 'Hello world!' not in srv.log_text()
 
 
 def test_using_script_line(srv):

@@ -26,7 +26,7 @@ def test_creating_dicom_instances(orthanc_factory):
     lena.save(buf, format='PNG')
     srv.write_file('Lena.png', buf.getvalue())
     srv.start()
-    srv.wait_log(harness.line('Size of the frame: 48x32', 'I'))
+    srv.wait_out(harness.bare('Size of the frame: 48x32'))
     ds = pydicom.dcmread(str(srv.workdir / 'sample.dcm'))
     assert ds.PatientID == 'HELLO' and str(ds.PatientName) == 'WORLD'
     assert (ds.Rows, ds.Columns, ds.SamplesPerPixel) == (32, 48, 3)

@@ -3,9 +3,10 @@
 10 MB written at once through print(), sys.stderr, orthanc.LogWarning and
 logging; lone surrogates (undecodable bytes), NUL and control characters.
 Nothing blocks, the server keeps serving while it happens, every message
-reaches the log as one readable line (surrogates written "\\udcff", NUL
-"\\x00"), and orthanc.Log* refuse what they cannot write with a clear
-exception."""
+arrives as one readable line (surrogates written "\\udcff", NUL "\\x00"):
+print() on Orthanc's standard output, sys.stderr on its standard error, the
+others in the log (a file of its own here: --logfile), and orthanc.Log*
+refuse what they cannot write with a clear exception."""
 
 import concurrent.futures
 import re
@@ -22,21 +23,36 @@ MB = 1024 * 1024
 
 @pytest.fixture(scope='module')
 def srv(orthanc_factory):
-    return orthanc_factory(SCRIPT)
+    return orthanc_factory(SCRIPT, logfile=True)
 
 
-def log_bytes(srv, since):
-    return srv.log_path.read_bytes()[since:]
+def read_bytes(path, since):
+    return path.read_bytes()[since:]
 
 
-@pytest.mark.parametrize('kind,marker,size,level', [
-    ('line', b'BIG-LINE<', 10 * MB, b'I'),
-    ('stderr', b'BIG-ERR<', 10 * MB, b'E'),
-    ('logwarning', b'BIG-WARN<', 10 * MB, b'W'),
-    ('logging', b'BIG-LOGGING<', 10 * MB, b'W'),
+LOG_LINE = rb'^%s\d{4} [^\n]*\] (?:\(plugins\) )?'
+
+# where each kind goes: (path attribute, regex prefix of the line)
+DESTINATIONS = {
+    'line': ('stdout_path', rb'^'),
+    'stderr': ('stderr_path', rb'^'),
+    'logwarning': ('log_path', LOG_LINE % b'W'),
+    'logging': ('log_path', LOG_LINE % b'W'),
+}
+
+
+def marks(srv):
+    return {name: srv._size(getattr(srv, name)) for name in ('stdout_path', 'stderr_path', 'log_path')}
+
+
+@pytest.mark.parametrize('kind,marker,size', [
+    ('line', b'BIG-LINE<', 10 * MB),
+    ('stderr', b'BIG-ERR<', 10 * MB),
+    ('logwarning', b'BIG-WARN<', 10 * MB),
+    ('logging', b'BIG-LOGGING<', 10 * MB),
 ])
-def test_10mb_line(srv, kind, marker, size, level):
-    mark = srv.log_mark()
+def test_10mb_line(srv, kind, marker, size):
+    mark = marks(srv)
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         big = ex.submit(srv.get_json, '/output/big/' + kind)
         # the server keeps answering meanwhile
@@ -44,28 +60,33 @@ def test_10mb_line(srv, kind, marker, size, level):
             assert srv.get('/system', timeout=30)[0] == 200
         seconds = big.result(timeout=60)['seconds']
     assert seconds < 20, seconds
-    data = log_bytes(srv, mark)
-    m = re.search(rb'^' + level + rb'\d{4} [^\n]*\] (?:\(plugins\) )?' + re.escape(marker)
-                  + rb'([a-z]*)>END$', data, re.MULTILINE)
+    where, prefix = DESTINATIONS[kind]
+    data = read_bytes(getattr(srv, where), mark[where])
+    m = re.search(prefix + re.escape(marker) + rb'([a-z]*)>END$', data, re.MULTILINE)
     assert m, data[:300]
     assert len(m.group(1)) == size
+    # and nowhere else
+    for other in ('stdout_path', 'stderr_path', 'log_path'):
+        if other != where:
+            assert marker not in read_bytes(getattr(srv, other), mark[other]), other
     assert srv.get('/system')[0] == 200
 
 
 def test_10mb_of_lines(srv):
-    mark = srv.log_mark()
+    mark = srv.out_mark()
     result = srv.get_json('/output/big/lines')
     assert result['seconds'] < 30
-    lines = re.findall(rb'^I\d{4} [^\n]*\] \(plugins\) BIG-LINES (\d{8}) y{81}$',
-                       log_bytes(srv, mark), re.MULTILINE)
+    data = read_bytes(srv.stdout_path, mark)
+    lines = re.findall(rb'^BIG-LINES (\d{8}) y{81}$', data, re.MULTILINE)
     n = 10 * MB // 100
     assert len(lines) == n
-    assert lines[0] == b'00000000' and lines[-1] == b'%08d' % (n - 1)
+    assert len(data) == n * 101                 # nothing else, nothing lost
+    assert lines == [b'%08d' % i for i in range(n)]
     assert srv.get('/system')[0] == 200
 
 
 def test_surrogates_nul_and_controls(srv):
-    mark = srv.log_mark()
+    mark = marks(srv)
     result = srv.get_json('/output/strange')
     # what orthanc.Log* refuse, with which exception
     assert result.pop('logwarning_surrogates') == [
@@ -78,28 +99,35 @@ def test_surrogates_nul_and_controls(srv):
     # everything else is written
     assert all(v == ['returned', ''] for v in result.values()), result
 
-    srv.wait_log('UNICODE-PRINT', since=mark)
-    text = srv.log_text(mark)
-    raw = log_bytes(srv, mark)
-    raw.decode('utf-8')                     # the log stays valid UTF-8
-    assert b'\x00' not in raw
-    expected = [
-        ('I', r'SURR-PRINT a\\udcff\\udcfeb end'),
-        ('E', r'SURR-STDERR a\\udcffb end'),
-        ('W', r'SURR-LOGGING a\\udcffb \\udcfe end'),
-        ('I', r'NUL-PRINT a\\x00b end'),
-        ('E', r'NUL-STDERR a\\x00b\\x00 end'),
-        ('E', r'NUL-LOGGING a\\x00b \\x00 end'),
-        ('I', r'CTRL-PRINT a\x1b\[31mb\x07c\rd end'),
-        ('I', 'UNICODE-PRINT caf\u00e9 \u4e2d \U0001f600 end'),
-        ('I', r"b'BYTES-PRINT \\xff\\x00'"),
+    srv.wait_log('NUL-LOGGING', since=mark['log_path'])
+    raw = {name: read_bytes(getattr(srv, name), mark[name]) for name in mark}
+    for name, data in raw.items():
+        data.decode('utf-8')                # every output stays valid UTF-8
+        assert b'\x00' not in data, name
+    out = raw['stdout_path'].decode('utf-8').split('\n')
+    assert out == [                         # the cases run in sorted order
+        r"b'BYTES-PRINT \xff\x00'",
+        'CTRL-PRINT a\x1b[31mb\x07c\rd end',
+        r'NUL-PRINT a\x00b end',
+        r'SURR-PRINT a\udcff\udcfeb end',
+        'UNICODE-PRINT caf\u00e9 \u4e2d \U0001f600 end',
+        '',
+    ], out
+    assert raw['stderr_path'].decode('utf-8').split('\n') == [
+        r'NUL-STDERR a\x00b\x00 end',
+        r'SURR-STDERR a\udcffb end',
+        '',
     ]
-    for level, message in expected:
-        assert srv.count_log(harness.line(message, level), since=mark) == 1, message
+    text = srv.log_text(mark['log_path'])
+    for level, message in (('W', r'SURR-LOGGING a\\udcffb \\udcfe end'),
+                           ('E', r'NUL-LOGGING a\\x00b \\x00 end')):
+        assert srv.count_log(harness.line(message, level), since=mark['log_path']) == 1, message
     # refused messages wrote nothing, and no "Logging error" of the logging module
+    everything = ''.join(data.decode('utf-8') for data in raw.values())
     for refused in ('SURR-LOGWARNING', 'NUL-LOGWARNING', 'NUL-LOGERROR', 'NUL-LOGINFO',
                     'BYTES-LOGWARNING', 'Logging error'):
-        assert refused not in text, refused
+        assert refused not in everything, refused
+    assert 'PRINT' not in text and 'STDERR' not in text
     assert srv.get('/system')[0] == 200
 
 

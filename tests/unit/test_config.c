@@ -15,6 +15,7 @@ TEST_IMPL(config_both_spellings)
     ASSERT_EQ_INT(c.verbose, 1);
     ASSERT_EQ_INT(c.allow_threads, 1);
     ASSERT_EQ_INT(c.display_memory, 0);
+    ASSERT_EQ_INT(c.log_output, 0);
     opy_config_free(&c);
     ASSERT_EQ_INT(opy_config_parse("{}", &c), 0);
     ASSERT_TRUE(c.script == NULL);
@@ -92,6 +93,34 @@ TEST_IMPL(config_deep_nesting)
     free(json);
     ASSERT_EQ_INT(opy_config_parse("{\"a\": [[[{\"b\": [1]}]]], \"PythonScript\": \"s.py\"}", &c), 0);
     ASSERT_EQ_STR(c.script, "s.py");
+    opy_config_free(&c);
+    return 0;
+}
+
+TEST_IMPL(config_log_output)
+{
+    OpyConfig c;
+
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": true}}", &c), 0);
+    ASSERT_EQ_INT(c.log_output, 1);
+    opy_config_free(&c);
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": false}}", &c), 0);
+    ASSERT_EQ_INT(c.log_output, 0);
+    opy_config_free(&c);
+    /* only in the "Python" section */
+    ASSERT_EQ_INT(opy_config_parse("{\"LogOutput\": true}", &c), 0);
+    ASSERT_EQ_INT(c.log_output, 0);
+    opy_config_free(&c);
+    /* wrong types: logged, ignored (the default stays) */
+    fake.last_log[0] = '\0';
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": \"true\"}}", &c), 0);
+    ASSERT_EQ_INT(c.log_output, 0);
+    ASSERT_CONTAINS(fake.last_log, "OPY0019");
+    ASSERT_CONTAINS(fake.last_log, "Python.LogOutput");
+    opy_config_free(&c);
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": 1, \"Path\": \"p.py\"}}", &c), 0);
+    ASSERT_EQ_INT(c.log_output, 0);
+    ASSERT_EQ_STR(c.script, "p.py");
     opy_config_free(&c);
     return 0;
 }
