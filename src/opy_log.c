@@ -260,6 +260,8 @@ stream_send(OpyLogStreamObject *self, const char *a, size_t alen, const char *b,
 static int
 LogStream_append(OpyLogStreamObject *self, const char *data, size_t n)
 {
+    if (n == 0)
+        return 0;       /* memcpy() must not see the NULL buffer of an empty stream */
     if (self->len + n > self->cap) {
         size_t cap = self->cap ? self->cap : 256;
         char *p;
