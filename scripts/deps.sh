@@ -30,6 +30,8 @@ if [ "${1:-}" = --list ]; then
   echo "${PACKAGES[*]}"
   exit 0
 fi
+# The host also makes the chroots of the test matrix (scripts/distro.sh).
+PACKAGES+=(debootstrap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
