@@ -109,9 +109,12 @@ def test_set_current_thread_name(srv):
 def test_plugin_name_variants(srv):
     needs('SetDescription2')
     result = calls(srv, ('SetDescription2', ['python', 'described by SetDescription2']),
+                   ('SetRootUri2', ['python', '/opy-root-2/index.html']),
                    ('ExtendOrthancExplorer2', ['python', '/* opy explorer 2 */']))
     assert all(r['exc'] is None for r in result), result
-    assert srv.get_json('/plugins/python')['Description'] == 'described by SetDescription2'
+    plugin = srv.get_json('/plugins/python')
+    assert plugin['Description'] == 'described by SetDescription2', plugin
+    assert plugin.get('RootUri', '').endswith('/opy-root-2/index.html'), plugin
     status, _, body = srv.get('/plugins/explorer.js')
     assert status == 200 and b'/* opy explorer 2 */' in body
 
