@@ -223,9 +223,7 @@ class Gen:
         cb = [p["name"] for p in f["params"] if self.is_callback(p["type"])]
         if name in ov.get("memory_custom", {}):
             counts["memory"] += 1
-            c = ov["memory_custom"][name]
-            self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
-            self.add_custom(c["python"])
+            self.hand_written(f, ov["memory_custom"][name])
             return
         if name in ov["memory_helpers"]:
             counts["memory"] += 1
@@ -243,9 +241,7 @@ class Gen:
             return
         if name in ov["custom"]:
             counts["other"] += 1
-            c = ov["custom"][name]
-            self.coverage.append((f["c_name"], "hand-written", " ".join(c["python"]), c["why"]))
-            self.add_custom(c["python"])
+            self.hand_written(f, ov["custom"][name])
             return
         if name in ov["skip_other"]:
             counts["other"] += 1
@@ -283,6 +279,11 @@ class Gen:
         if cls and name.startswith(cls) and len(name) > len(cls) and name[len(cls)].isupper():
             return name[len(cls):]
         return None
+
+    def hand_written(self, f, entry):
+        """An overrides entry {"python": [names], "why"}: the wrappers of src/custom/."""
+        self.coverage.append((f["c_name"], "hand-written", " ".join(entry["python"]), entry["why"]))
+        self.add_custom(entry["python"])
 
     def add_custom(self, pynames):
         for full in pynames:
