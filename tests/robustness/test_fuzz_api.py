@@ -31,6 +31,7 @@ fuzzing; each batch has a time budget, so the test stays bounded.
 import http.client
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -111,15 +112,28 @@ def _post_tolerant(srv, path, body):
         conn.close()
 
 
+def _output_report(srv, seed):
+    """The report of the /fuzz-output call with this seed, once it is whole:
+    a fuzzed method may send a (malformed) answer early, so the client can be
+    here while the callback still runs."""
+    deadline = time.monotonic() + 60
+    while True:
+        status, _, body = srv.get('/fuzz-report')
+        assert status == 200, body[:2000]
+        results = json.loads(body)
+        if results is not None and results['seed'] == seed and results['done']:
+            return results
+        assert time.monotonic() < deadline, 'the /fuzz-output callback of seed %d never finished: %r' % (seed, results)
+        time.sleep(0.05)
+
+
 def test_fuzz_live_rest_output(srv):
     total, calls = {}, 0
     for seed in range(1, 41):
         query = {'seed': 1000 + seed, 'calls': 25, 'instance': srv.instance}
         _post_tolerant(srv, '/fuzz-output', json.dumps(query))
         _alive(srv, 'RestOutput fuzz %d' % seed)
-        status, _, body = srv.get('/fuzz-report')
-        assert status == 200, body[:2000]
-        results = json.loads(body)
+        results = _output_report(srv, 1000 + seed)
         assert not results['suspicious'], '\n'.join(results['suspicious'])
         _merge(total, results)
         calls += results['calls']

@@ -235,6 +235,11 @@ def FuzzOutput(output, uri, **request):
     rng = random.Random(query['seed'])
     live = Live(query['instance'])
     results = NewResults()
+    # Published before the first call: a fuzzed method may already have
+    # written a (malformed) answer, so the client can ask for the report while
+    # this callback still runs; 'done' tells it when the report is whole.
+    results['seed'], results['done'] = query['seed'], False
+    LAST_OUTPUT_REPORT[0] = results
     methods = [('RestOutput.%s' % m, getattr(output, m)) for m in Public(output)]
     results['targets'] = len(methods)
     for _ in range(query['calls']):
@@ -242,7 +247,7 @@ def FuzzOutput(output, uri, **request):
         args, kwargs = Draw(rng, fn, live)
         Call(results, label, fn, args, kwargs)
     STALE_OUTPUTS.append(output)
-    LAST_OUTPUT_REPORT[0] = results
+    results['done'] = True
 
 
 def FuzzReport(output, uri, **request):
