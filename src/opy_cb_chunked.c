@@ -31,6 +31,7 @@
  * An exception in close() is logged. Return values are ignored.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_cb_rest.h"
 #include "opy_error.h"
@@ -140,10 +141,14 @@ check_method(PyObject *reader, const char *name)
     return 0;
 }
 
+static OrthancPluginErrorCode chunked_factory(int index, OrthancPluginServerChunkedRequestReader **out, const char *url, const OrthancPluginHttpRequest *req);
+OPY_STACK_THUNK(OrthancPluginErrorCode, chunked_factory, (int index; OrthancPluginServerChunkedRequestReader **out; const char *url; const OrthancPluginHttpRequest *req;), (f->index, f->out, f->url, f->req))
+
 static OrthancPluginErrorCode
 chunked_factory(int index, OrthancPluginServerChunkedRequestReader **out, const char *url,
                 const OrthancPluginHttpRequest *req)
 {
+    OPY_STACK_SWITCH(chunked_factory, (index, out, url, req));
     OpyChunkedRoute *route = &routes[index];
     OpyChunkedReader *r;
     PyObject *factory, *reader = NULL;
@@ -184,9 +189,13 @@ done:
     return OrthancPluginErrorCode_Success;
 }
 
+static OrthancPluginErrorCode chunked_add(OrthancPluginServerChunkedRequestReader *reader, const void *data, uint32_t size);
+OPY_STACK_THUNK(OrthancPluginErrorCode, chunked_add, (OrthancPluginServerChunkedRequestReader *reader; const void *data; uint32_t size;), (f->reader, f->data, f->size))
+
 static OrthancPluginErrorCode
 chunked_add(OrthancPluginServerChunkedRequestReader *reader, const void *data, uint32_t size)
 {
+    OPY_STACK_SWITCH(chunked_add, (reader, data, size));
     OpyChunkedReader *r = (OpyChunkedReader *) reader;
     PyObject *chunk = NULL, *result = NULL;
     int token;
@@ -207,9 +216,13 @@ chunked_add(OrthancPluginServerChunkedRequestReader *reader, const void *data, u
     return OrthancPluginErrorCode_Success;
 }
 
+static OrthancPluginErrorCode chunked_execute(OrthancPluginServerChunkedRequestReader *reader, OrthancPluginRestOutput *output);
+OPY_STACK_THUNK(OrthancPluginErrorCode, chunked_execute, (OrthancPluginServerChunkedRequestReader *reader; OrthancPluginRestOutput *output;), (f->reader, f->output))
+
 static OrthancPluginErrorCode
 chunked_execute(OrthancPluginServerChunkedRequestReader *reader, OrthancPluginRestOutput *output)
 {
+    OPY_STACK_SWITCH(chunked_execute, (reader, output));
     OpyChunkedReader *r = (OpyChunkedReader *) reader;
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -258,9 +271,13 @@ done:
     return code;
 }
 
+static void chunked_finalize(OrthancPluginServerChunkedRequestReader *reader);
+OPY_STACK_THUNK_VOID(chunked_finalize, (OrthancPluginServerChunkedRequestReader *reader;), (f->reader))
+
 static void
 chunked_finalize(OrthancPluginServerChunkedRequestReader *reader)
 {
+    OPY_STACK_SWITCH_VOID(chunked_finalize, (reader));
     OpyChunkedReader *r = (OpyChunkedReader *) reader;
     int token;
 

@@ -30,6 +30,7 @@
  *   (OPY0010) and counts as a failure of this transcoder, like None.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -91,9 +92,13 @@ copy_image(PyObject *img)
     return copy;
 }
 
+static OrthancPluginErrorCode on_decode(OrthancPluginImage **target, const void *dicom, const uint32_t size, uint32_t frameIndex);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_decode, (OrthancPluginImage **target; const void *dicom; const uint32_t size; uint32_t frameIndex;), (f->target, f->dicom, f->size, f->frameIndex))
+
 static OrthancPluginErrorCode
 on_decode(OrthancPluginImage **target, const void *dicom, const uint32_t size, uint32_t frameIndex)
 {
+    OPY_STACK_SWITCH(on_decode, (target, dicom, size, frameIndex));
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     PyObject *args[2] = {NULL, NULL};
     PyObject *r = NULL;
@@ -148,10 +153,14 @@ RegisterDecodeImageCallback(PyObject *module, PyObject *const *args, Py_ssize_t 
 /* ------------------------------------------------------------------ */
 /* Transcoder                                                          */
 
+static OrthancPluginErrorCode on_transcode(OrthancPluginMemoryBuffer *transcoded, const void *buffer, uint64_t size, const char *const *allowedSyntaxes, uint32_t countSyntaxes, uint8_t allowNewSopInstanceUid);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_transcode, (OrthancPluginMemoryBuffer *transcoded; const void *buffer; uint64_t size; const char *const *allowedSyntaxes; uint32_t countSyntaxes; uint8_t allowNewSopInstanceUid;), (f->transcoded, f->buffer, f->size, f->allowedSyntaxes, f->countSyntaxes, f->allowNewSopInstanceUid))
+
 static OrthancPluginErrorCode
 on_transcode(OrthancPluginMemoryBuffer *transcoded, const void *buffer, uint64_t size,
              const char *const *allowedSyntaxes, uint32_t countSyntaxes, uint8_t allowNewSopInstanceUid)
 {
+    OPY_STACK_SWITCH(on_transcode, (transcoded, buffer, size, allowedSyntaxes, countSyntaxes, allowNewSopInstanceUid));
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     PyObject *args[3] = {NULL, NULL, NULL};
     PyObject *r = NULL;

@@ -13,6 +13,7 @@
  * too, and the traceback is logged once (OPY0010).
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -28,11 +29,15 @@ static PyObject *callables;     /* list, strong reference */
 static PyObject *kwnames_get;   /* ("method", "ip", "headers", "get") */
 static PyObject *kwnames_other; /* ("method", "ip", "headers") */
 
+static int32_t filter(OrthancPluginHttpMethod method, const char *uri, const char *ip, uint32_t headersCount, const char *const *headersKeys, const char *const *headersValues, uint32_t getCount, const char *const *getKeys, const char *const *getValues);
+OPY_STACK_THUNK(int32_t, filter, (OrthancPluginHttpMethod method; const char *uri; const char *ip; uint32_t headersCount; const char *const *headersKeys; const char *const *headersValues; uint32_t getCount; const char *const *getKeys; const char *const *getValues;), (f->method, f->uri, f->ip, f->headersCount, f->headersKeys, f->headersValues, f->getCount, f->getKeys, f->getValues))
+
 static int32_t
 filter(OrthancPluginHttpMethod method, const char *uri, const char *ip, uint32_t headersCount,
        const char *const *headersKeys, const char *const *headersValues, uint32_t getCount,
        const char *const *getKeys, const char *const *getValues)
 {
+    OPY_STACK_SWITCH(filter, (method, uri, ip, headersCount, headersKeys, headersValues, getCount, getKeys, getValues));
     PyObject *stack[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     int32_t allowed = 0;
     Py_ssize_t i, n, nstack;

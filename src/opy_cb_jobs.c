@@ -34,6 +34,7 @@
  *     reloaded (Orthanc logs it and skips it).
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -137,9 +138,13 @@ done:
     return result;
 }
 
+static void job_finalize(void *p);
+OPY_STACK_THUNK_VOID(job_finalize, (void *p;), (f->p))
+
 static void
 job_finalize(void *p)
 {
+    OPY_STACK_SWITCH_VOID(job_finalize, (p));
     OpyJob *j = p;
     int token = opy_gil_enter();
 
@@ -154,9 +159,13 @@ job_finalize(void *p)
     free(j);
 }
 
+static float job_progress(void *p);
+OPY_STACK_THUNK(float, job_progress, (void *p;), (f->p))
+
 static float
 job_progress(void *p)
 {
+    OPY_STACK_SWITCH(job_progress, (p));
     OpyJob *j = p;
     PyObject *r;
     float progress;
@@ -190,9 +199,13 @@ job_progress(void *p)
 
 /* get_content / get_serialized: the text is kept in *slot until the next
  * call (Orthanc copies it at once). */
+static const char * job_text(OpyJob *j, const char *method, char **slot);
+OPY_STACK_THUNK(const char *, job_text, (OpyJob *j; const char *method; char **slot;), (f->j, f->method, f->slot))
+
 static const char *
 job_text(OpyJob *j, const char *method, char **slot)
 {
+    OPY_STACK_SWITCH(job_text, (j, method, slot));
     PyObject *r;
     char *text = NULL;
     int missing;
@@ -228,9 +241,13 @@ job_serialized(void *p)
     return job_text(j, "get_serialized", &j->serialized);
 }
 
+static OrthancPluginJobStepStatus job_step(void *p);
+OPY_STACK_THUNK(OrthancPluginJobStepStatus, job_step, (void *p;), (f->p))
+
 static OrthancPluginJobStepStatus
 job_step(void *p)
 {
+    OPY_STACK_SWITCH(job_step, (p));
     OpyJob *j = p;
     PyObject *r;
     OrthancPluginJobStepStatus status = OrthancPluginJobStepStatus_Failure;
@@ -265,9 +282,13 @@ done:
     return status;
 }
 
+static OrthancPluginErrorCode job_stop(void *p, OrthancPluginJobStopReason reason);
+OPY_STACK_THUNK(OrthancPluginErrorCode, job_stop, (void *p; OrthancPluginJobStopReason reason;), (f->p, f->reason))
+
 static OrthancPluginErrorCode
 job_stop(void *p, OrthancPluginJobStopReason reason)
 {
+    OPY_STACK_SWITCH(job_stop, (p, reason));
     OpyJob *j = p;
     PyObject *arg, *r = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -287,9 +308,13 @@ job_stop(void *p, OrthancPluginJobStopReason reason)
     return code;
 }
 
+static OrthancPluginErrorCode job_reset(void *p);
+OPY_STACK_THUNK(OrthancPluginErrorCode, job_reset, (void *p;), (f->p))
+
 static OrthancPluginErrorCode
 job_reset(void *p)
 {
+    OPY_STACK_SWITCH(job_reset, (p));
     OpyJob *j = p;
     PyObject *r;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -372,9 +397,13 @@ CreateJob(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     return result;
 }
 
+static OrthancPluginJob * unserialize(const char *type, const char *serialized);
+OPY_STACK_THUNK(OrthancPluginJob *, unserialize, (const char *type; const char *serialized;), (f->type, f->serialized))
+
 static OrthancPluginJob *
 unserialize(const char *type, const char *serialized)
 {
+    OPY_STACK_SWITCH(unserialize, (type, serialized));
     PyObject *r = NULL;
     OrthancPluginJob *job = NULL;
     char where[300];

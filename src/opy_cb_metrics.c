@@ -12,6 +12,7 @@
  * far). The return value is ignored.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gil.h"
@@ -20,9 +21,13 @@
 
 static PyObject *callables;     /* list, strong reference */
 
+static void on_refresh(void);
+OPY_STACK_THUNK_VOID(on_refresh, (), ())
+
 static void
 on_refresh(void)
 {
+    OPY_STACK_SWITCH_VOID(on_refresh, ());
     Py_ssize_t i, n;
     int token = opy_gil_enter();
 

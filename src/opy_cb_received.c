@@ -48,6 +48,7 @@
  * use raises ValueError. Its metadata is not available yet.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_enums.h"
 #include "opy_error.h"
@@ -126,10 +127,14 @@ received_result(PyObject *r, OrthancPluginMemoryBuffer64 *modified)
     return (int) action;
 }
 
+static OrthancPluginReceivedInstanceAction on_received(OrthancPluginMemoryBuffer64 *modified, const void *dicom, uint64_t size, OrthancPluginInstanceOrigin origin);
+OPY_STACK_THUNK(OrthancPluginReceivedInstanceAction, on_received, (OrthancPluginMemoryBuffer64 *modified; const void *dicom; uint64_t size; OrthancPluginInstanceOrigin origin;), (f->modified, f->dicom, f->size, f->origin))
+
 static OrthancPluginReceivedInstanceAction
 on_received(OrthancPluginMemoryBuffer64 *modified, const void *dicom, uint64_t size,
             OrthancPluginInstanceOrigin origin)
 {
+    OPY_STACK_SWITCH(on_received, (modified, dicom, size, origin));
     OrthancPluginReceivedInstanceAction action = OPY_RECEIVED_ERROR;
     PyObject *args[2] = {NULL, NULL};
     PyObject *r = NULL;
@@ -203,9 +208,13 @@ cstore_status(PyObject *r)
     return v;
 }
 
+static int32_t on_cstore(uint16_t *dimseStatus, const OrthancPluginDicomInstance *instance);
+OPY_STACK_THUNK(int32_t, on_cstore, (uint16_t *dimseStatus; const OrthancPluginDicomInstance *instance;), (f->dimseStatus, f->instance))
+
 static int32_t
 on_cstore(uint16_t *dimseStatus, const OrthancPluginDicomInstance *instance)
 {
+    OPY_STACK_SWITCH(on_cstore, (dimseStatus, instance));
     PyObject *dicom = NULL;
     int32_t store = 0;
     Py_ssize_t i, n;
@@ -263,9 +272,13 @@ RegisterIncomingCStoreInstanceFilter(PyObject *module, PyObject *const *args, Py
 /* ------------------------------------------------------------------ */
 /* DICOM instance filter (all origins)                                 */
 
+static int32_t on_dicom(const OrthancPluginDicomInstance *instance);
+OPY_STACK_THUNK(int32_t, on_dicom, (const OrthancPluginDicomInstance *instance;), (f->instance))
+
 static int32_t
 on_dicom(const OrthancPluginDicomInstance *instance)
 {
+    OPY_STACK_SWITCH(on_dicom, (instance));
     PyObject *dicom = NULL;
     int32_t result = -1;
     Py_ssize_t i, n;

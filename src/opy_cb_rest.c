@@ -18,6 +18,7 @@
  * data, so each route gets its own C entry point from a fixed table.
  */
 #include "opy_cb_rest.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_gil.h"
@@ -165,10 +166,13 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
 #define OPY_REST_MAX_DEPTH 10
 static _Thread_local int rest_depth;
 
+OPY_STACK_THUNK(OrthancPluginErrorCode, opy_rest_serve, (PyObject *callable; const char *regex; OrthancPluginRestOutput *output; const char *url; const OrthancPluginHttpRequest *req;), (f->callable, f->regex, f->output, f->url, f->req))
+
 OrthancPluginErrorCode
 opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *output,
                const char *url, const OrthancPluginHttpRequest *req)
 {
+    OPY_STACK_SWITCH(opy_rest_serve, (callable, regex, output, url, req));
     OpyModuleState *st;
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;

@@ -41,6 +41,7 @@
  * registration (either form), raises RuntimeError.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_cb_scp.h"
 #include "opy_args.h"
 #include "opy_error.h"
@@ -78,10 +79,13 @@ aet(const char *s)
     return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
 }
 
+OPY_STACK_THUNK(OrthancPluginErrorCode, opy_scp_call_query, (PyObject *callable; const char *what; int answers_type; void *answers; int query_type; const void *query; const char *issuerAet; const char *calledAet;), (f->callable, f->what, f->answers_type, f->answers, f->query_type, f->query, f->issuerAet, f->calledAet))
+
 OrthancPluginErrorCode
 opy_scp_call_query(PyObject *callable, const char *what, int answers_type, void *answers,
                    int query_type, const void *query, const char *issuerAet, const char *calledAet)
 {
+    OPY_STACK_SWITCH(opy_scp_call_query, (callable, what, answers_type, answers, query_type, query, issuerAet, calledAet));
     PyObject *a = NULL, *q = NULL, *issuer = NULL, *called = NULL, *r = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
     int token = opy_gil_enter();
@@ -190,6 +194,9 @@ driver_free(MoveDriver *d)
     free(d);
 }
 
+static void * on_move_create(OrthancPluginResourceType resourceType, const char *patientId, const char *accessionNumber, const char *studyInstanceUid, const char *seriesInstanceUid, const char *sopInstanceUid, const char *originatorAet, const char *sourceAet, const char *targetAet, uint16_t originatorId);
+OPY_STACK_THUNK(void *, on_move_create, (OrthancPluginResourceType resourceType; const char *patientId; const char *accessionNumber; const char *studyInstanceUid; const char *seriesInstanceUid; const char *sopInstanceUid; const char *originatorAet; const char *sourceAet; const char *targetAet; uint16_t originatorId;), (f->resourceType, f->patientId, f->accessionNumber, f->studyInstanceUid, f->seriesInstanceUid, f->sopInstanceUid, f->originatorAet, f->sourceAet, f->targetAet, f->originatorId))
+
 static void *
 on_move_create(OrthancPluginResourceType resourceType, const char *patientId,
                const char *accessionNumber, const char *studyInstanceUid,
@@ -197,6 +204,7 @@ on_move_create(OrthancPluginResourceType resourceType, const char *patientId,
                const char *originatorAet, const char *sourceAet, const char *targetAet,
                uint16_t originatorId)
 {
+    OPY_STACK_SWITCH(on_move_create, (resourceType, patientId, accessionNumber, studyInstanceUid, seriesInstanceUid, sopInstanceUid, originatorAet, sourceAet, targetAet, originatorId));
     MoveDriver *d = NULL;
     int token = opy_gil_enter();
 
@@ -233,9 +241,13 @@ done:
     return d;       /* NULL: Orthanc fails the C-MOVE */
 }
 
+static uint32_t on_move_size(void *moveDriver);
+OPY_STACK_THUNK(uint32_t, on_move_size, (void *moveDriver;), (f->moveDriver))
+
 static uint32_t
 on_move_size(void *moveDriver)
 {
+    OPY_STACK_SWITCH(on_move_size, (moveDriver));
     MoveDriver *d = moveDriver;
     PyObject *r = NULL;
     unsigned long long n = 1;
@@ -275,9 +287,13 @@ on_move_size(void *moveDriver)
     return (uint32_t) n;
 }
 
+static OrthancPluginErrorCode on_move_apply(void *moveDriver);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_move_apply, (void *moveDriver;), (f->moveDriver))
+
 static OrthancPluginErrorCode
 on_move_apply(void *moveDriver)
 {
+    OPY_STACK_SWITCH(on_move_apply, (moveDriver));
     MoveDriver *d = moveDriver;
     PyObject *r = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
@@ -301,9 +317,13 @@ on_move_apply(void *moveDriver)
     return code;
 }
 
+static void on_move_free(void *moveDriver);
+OPY_STACK_THUNK_VOID(on_move_free, (void *moveDriver;), (f->moveDriver))
+
 static void
 on_move_free(void *moveDriver)
 {
+    OPY_STACK_SWITCH_VOID(on_move_free, (moveDriver));
     MoveDriver *d = moveDriver;
     int token;
 

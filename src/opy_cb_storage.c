@@ -33,6 +33,7 @@
  * the buffer that Orthanc allocated, whose size is the size of the range.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -107,9 +108,13 @@ report(const char *what, const char *uuid, OrthancPluginContentType type)
     return opy_error_report(where, NULL);
 }
 
+static OrthancPluginErrorCode on_create(const char *uuid, const void *content, int64_t size, OrthancPluginContentType type);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_create, (const char *uuid; const void *content; int64_t size; OrthancPluginContentType type;), (f->uuid, f->content, f->size, f->type))
+
 static OrthancPluginErrorCode
 on_create(const char *uuid, const void *content, int64_t size, OrthancPluginContentType type)
 {
+    OPY_STACK_SWITCH(on_create, (uuid, content, size, type));
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     PyObject *data = NULL, *r = NULL;
     int token = opy_gil_enter();
@@ -142,11 +147,15 @@ typedef enum {
 /* The one read path of the three read callbacks: calls f, checks and pins
  * its bytes, copies them to the target of `kind`. With range, the callback
  * gets (uuid, type, rangeStart, target->size). */
+static OrthancPluginErrorCode read_into(PyObject *f, const char *what, ReadKind kind, const char *uuid, OrthancPluginContentType type, void **content, int64_t *size, OrthancPluginMemoryBuffer64 *target, uint64_t rangeStart);
+OPY_STACK_THUNK(OrthancPluginErrorCode, read_into, (PyObject *f; const char *what; ReadKind kind; const char *uuid; OrthancPluginContentType type; void **content; int64_t *size; OrthancPluginMemoryBuffer64 *target; uint64_t rangeStart;), (f->f, f->what, f->kind, f->uuid, f->type, f->content, f->size, f->target, f->rangeStart))
+
 static OrthancPluginErrorCode
 read_into(PyObject *f, const char *what, ReadKind kind, const char *uuid,
           OrthancPluginContentType type, void **content, int64_t *size,
           OrthancPluginMemoryBuffer64 *target, uint64_t rangeStart)
 {
+    OPY_STACK_SWITCH(read_into, (f, what, kind, uuid, type, content, size, target, rangeStart));
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     PyObject *r = NULL;
     OpyBytes b;
@@ -232,9 +241,13 @@ on_read_range(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPlug
     return read_into(f_range, "readRange", READ_RANGE, uuid, type, NULL, NULL, target, rangeStart);
 }
 
+static OrthancPluginErrorCode on_remove(const char *uuid, OrthancPluginContentType type);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_remove, (const char *uuid; OrthancPluginContentType type;), (f->uuid, f->type))
+
 static OrthancPluginErrorCode
 on_remove(const char *uuid, OrthancPluginContentType type)
 {
+    OPY_STACK_SWITCH(on_remove, (uuid, type));
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     PyObject *r = NULL;
     int token = opy_gil_enter();

@@ -26,6 +26,7 @@
  * One registration: a second call raises RuntimeError.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_enums.h"
 #include "opy_error.h"
@@ -79,11 +80,15 @@ str_list(const char *const *items, uint32_t n)
 /* The handler given to Orthanc is the PyObject* returned by the factory
  * (a strong reference, dropped by on_destroy), or &factory_failed. Never
  * fails: a failing factory makes every instance a PROCESSING_FAILURE. */
+static OrthancPluginErrorCode on_factory(void **handler, const char *jobId, const char *transactionUid, const char *const *sopClassUids, const char *const *sopInstanceUids, uint32_t countInstances, const char *remoteAet, const char *calledAet);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_factory, (void **handler; const char *jobId; const char *transactionUid; const char *const *sopClassUids; const char *const *sopInstanceUids; uint32_t countInstances; const char *remoteAet; const char *calledAet;), (f->handler, f->jobId, f->transactionUid, f->sopClassUids, f->sopInstanceUids, f->countInstances, f->remoteAet, f->calledAet))
+
 static OrthancPluginErrorCode
 on_factory(void **handler, const char *jobId, const char *transactionUid,
            const char *const *sopClassUids, const char *const *sopInstanceUids,
            uint32_t countInstances, const char *remoteAet, const char *calledAet)
 {
+    OPY_STACK_SWITCH(on_factory, (handler, jobId, transactionUid, sopClassUids, sopInstanceUids, countInstances, remoteAet, calledAet));
     PyObject *a[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     PyObject *r = NULL;
     int i, token = opy_gil_enter();
@@ -111,9 +116,13 @@ on_factory(void **handler, const char *jobId, const char *transactionUid,
     return OrthancPluginErrorCode_Success;
 }
 
+static void on_destroy(void *handler);
+OPY_STACK_THUNK_VOID(on_destroy, (void *handler;), (f->handler))
+
 static void
 on_destroy(void *handler)
 {
+    OPY_STACK_SWITCH_VOID(on_destroy, (handler));
     int token;
 
     if (handler == NULL || handler == &factory_failed)
@@ -125,10 +134,14 @@ on_destroy(void *handler)
     opy_gil_leave(token);
 }
 
+static OrthancPluginErrorCode on_lookup(OrthancPluginStorageCommitmentFailureReason *target, void *handler, const char *sopClassUid, const char *sopInstanceUid);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_lookup, (OrthancPluginStorageCommitmentFailureReason *target; void *handler; const char *sopClassUid; const char *sopInstanceUid;), (f->target, f->handler, f->sopClassUid, f->sopInstanceUid))
+
 static OrthancPluginErrorCode
 on_lookup(OrthancPluginStorageCommitmentFailureReason *target, void *handler,
           const char *sopClassUid, const char *sopInstanceUid)
 {
+    OPY_STACK_SWITCH(on_lookup, (target, handler, sopClassUid, sopInstanceUid));
     PyObject *a[3] = {NULL, NULL, (PyObject *) handler};
     PyObject *r = NULL;
     long long v = OrthancPluginStorageCommitmentFailureReason_ProcessingFailure;

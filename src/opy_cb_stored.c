@@ -14,6 +14,7 @@
  * code. The return value is ignored.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gen.h"
@@ -27,9 +28,13 @@
 
 static PyObject *callables;     /* list, strong reference */
 
+static OrthancPluginErrorCode on_stored(const OrthancPluginDicomInstance *instance, const char *instanceId);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_stored, (const OrthancPluginDicomInstance *instance; const char *instanceId;), (f->instance, f->instanceId))
+
 static OrthancPluginErrorCode
 on_stored(const OrthancPluginDicomInstance *instance, const char *instanceId)
 {
+    OPY_STACK_SWITCH(on_stored, (instance, instanceId));
     PyObject *dicom = NULL, *id = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     Py_ssize_t i, n;

@@ -29,6 +29,7 @@
  * fails; nothing is stored or listed half-way on our side.
  */
 #include "opy_python.h"
+#include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -211,9 +212,13 @@ done:
     return r;
 }
 
+static OrthancPluginErrorCode is_existing_folder(uint8_t *isExisting, uint32_t n, const char *const *items, void *payload);
+OPY_STACK_THUNK(OrthancPluginErrorCode, is_existing_folder, (uint8_t *isExisting; uint32_t n; const char *const *items; void *payload;), (f->isExisting, f->n, f->items, f->payload))
+
 static OrthancPluginErrorCode
 is_existing_folder(uint8_t *isExisting, uint32_t n, const char *const *items, void *payload)
 {
+    OPY_STACK_SWITCH(is_existing_folder, (isExisting, n, items, payload));
     OpyWebDav *c = payload;
     PyObject *r;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -300,11 +305,15 @@ add_entry(PyObject *entry, OrthancPluginWebDavCollection *collection,
     return 0;
 }
 
+static OrthancPluginErrorCode list_folder(uint8_t *isExisting, OrthancPluginWebDavCollection *collection, OrthancPluginWebDavAddFile addFile, OrthancPluginWebDavAddFolder addFolder, uint32_t n, const char *const *items, void *payload);
+OPY_STACK_THUNK(OrthancPluginErrorCode, list_folder, (uint8_t *isExisting; OrthancPluginWebDavCollection *collection; OrthancPluginWebDavAddFile addFile; OrthancPluginWebDavAddFolder addFolder; uint32_t n; const char *const *items; void *payload;), (f->isExisting, f->collection, f->addFile, f->addFolder, f->n, f->items, f->payload))
+
 static OrthancPluginErrorCode
 list_folder(uint8_t *isExisting, OrthancPluginWebDavCollection *collection,
             OrthancPluginWebDavAddFile addFile, OrthancPluginWebDavAddFolder addFolder,
             uint32_t n, const char *const *items, void *payload)
 {
+    OPY_STACK_SWITCH(list_folder, (isExisting, collection, addFile, addFolder, n, items, payload));
     OpyWebDav *c = payload;
     PyObject *r = NULL, *it = NULL, *entry;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -346,10 +355,14 @@ done:
     return code;
 }
 
+static OrthancPluginErrorCode retrieve_file(OrthancPluginWebDavCollection *collection, OrthancPluginWebDavRetrieveFile retrieveFile, uint32_t n, const char *const *items, void *payload);
+OPY_STACK_THUNK(OrthancPluginErrorCode, retrieve_file, (OrthancPluginWebDavCollection *collection; OrthancPluginWebDavRetrieveFile retrieveFile; uint32_t n; const char *const *items; void *payload;), (f->collection, f->retrieveFile, f->n, f->items, f->payload))
+
 static OrthancPluginErrorCode
 retrieve_file(OrthancPluginWebDavCollection *collection, OrthancPluginWebDavRetrieveFile retrieveFile,
               uint32_t n, const char *const *items, void *payload)
 {
+    OPY_STACK_SWITCH(retrieve_file, (collection, retrieveFile, n, items, payload));
     OpyWebDav *c = payload;
     PyObject *r = NULL;
     OpyBytes data = {0};
@@ -401,10 +414,14 @@ done:
  * "done" (its WebDAV bucket returns the flag as the success of the
  * operation: 1 gives 201/204, 0 gives 403), so *done receives True for a
  * done operation. */
+static OrthancPluginErrorCode change(const char *method, uint8_t *done, uint32_t n, const char *const *items, const void *data, uint64_t size, void *payload);
+OPY_STACK_THUNK(OrthancPluginErrorCode, change, (const char *method; uint8_t *done; uint32_t n; const char *const *items; const void *data; uint64_t size; void *payload;), (f->method, f->done, f->n, f->items, f->data, f->size, f->payload))
+
 static OrthancPluginErrorCode
 change(const char *method, uint8_t *done, uint32_t n, const char *const *items,
        const void *data, uint64_t size, void *payload)
 {
+    OPY_STACK_SWITCH(change, (method, done, n, items, data, size, payload));
     OpyWebDav *c = payload;
     PyObject *r = NULL, *bytes = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;

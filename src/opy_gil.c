@@ -9,6 +9,7 @@
  * Either the entry sees alive == 0 and backs off, or close sees it counted.
  */
 #include "opy_gil.h"
+#include "opy_stack.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,8 +32,12 @@ tstate_destructor(void *p)
     PyThreadState *ts = p;
 
     atomic_fetch_add(&active, 1);
-    if (atomic_load(&alive)) {
+    /* Python's gilstate key already cleared (Python made its key first after
+     * all, e.g. another plugin embeds it): this state is left for
+     * Py_FinalizeEx() to free rather than attached under a wrong gilstate. */
+    if (atomic_load(&alive) && PyGILState_GetThisThreadState() == ts) {
         PyEval_RestoreThread(ts);
+        opy_stack_detach(ts);       /* on the thread's own stack here */
         PyThreadState_Clear(ts);
         PyEval_SaveThread();
         PyThreadState_Delete(ts);
@@ -41,12 +46,23 @@ tstate_destructor(void *p)
     atomic_fetch_sub(&active, 1);
 }
 
+/* The key is made before Python makes its own thread-specific keys: glibc
+ * runs the destructors of a dying thread in key order and clears each value
+ * as it goes, so ours must run while Python's gilstate key still holds this
+ * thread's state (Python 3.14's debug build asserts it in PyEval_RestoreThread;
+ * release builds only get it right by luck). */
+void
+opy_gil_preinit(void)
+{
+    if (!tstate_key_ok && pthread_key_create(&tstate_key, tstate_destructor) == 0)
+        tstate_key_ok = 1;
+}
+
 void
 opy_gil_init(void)
 {
     interp = PyInterpreterState_Get();
-    if (!tstate_key_ok && pthread_key_create(&tstate_key, tstate_destructor) == 0)
-        tstate_key_ok = 1;
+    opy_gil_preinit();
     atomic_store(&active, 0);
     atomic_store(&alive, 1);
 }
@@ -78,6 +94,7 @@ opy_gil_enter(void)
         return 0;               /* re-entry on a thread that holds the GIL */
     }
     PyEval_RestoreThread(ts);
+    opy_stack_attach(ts);
     opy_gil_callback_depth++;
     return 1;
 }

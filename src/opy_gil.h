@@ -32,6 +32,8 @@ extern int opy_gil_allow_threads;
     }
 
 /* Called once, with the GIL held, right after the interpreter started. */
+/* Before Python starts (the thread-state key); opy_gil_init() after. */
+void opy_gil_preinit(void);
 void opy_gil_init(void);
 
 /* Take the GIL on the calling thread (creating its thread state on first

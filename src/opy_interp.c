@@ -156,6 +156,7 @@ start_python(const OpyConfig *cfg)
     PyConfig config;
     int rc = -1;
 
+    opy_gil_preinit();
     if (PyImport_AppendInittab("orthanc", PyInit_orthanc) < 0) {
         opy_log(OPY_LOG_ERROR, "OPY0009 Python could not be started: cannot register module orthanc");
         return -1;

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * opy_stack.c - Python callbacks on a stack big enough for Python
+ * (see opy_stack.h for why).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "opy_stack.h"
+#include "opy_log.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define OPY_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OPY_ASAN_FIBERS 1
+#endif
+#endif
+#ifdef OPY_ASAN_FIBERS
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+typedef struct {
+    char *map;                  /* guard page + stack */
+    size_t map_size;
+    char *base;                 /* lowest usable address */
+    size_t size;
+    int depth;                  /* > 0 while this thread runs on it */
+    PyThreadState *protected;   /* told Python about it (3.14) */
+    ucontext_t caller, callee;
+    void (*fn)(void *);
+    void *arg;
+#ifdef OPY_ASAN_FIBERS
+    const void *from_bottom;
+    size_t from_size;
+#endif
+} OpyStack;
+
+__attribute__((tls_model("initial-exec"))) _Thread_local int opy_stack_state;
+static __attribute__((tls_model("initial-exec"))) _Thread_local OpyStack *stack;
+
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t stack_key;
+static int stack_key_ok;
+static atomic_int map_failure_logged;
+
+static void
+stack_free(void *p)
+{
+    OpyStack *s = p;
+
+    munmap(s->map, s->map_size);
+    free(s);
+}
+
+static void
+make_key(void)
+{
+    stack_key_ok = pthread_key_create(&stack_key, stack_free) == 0;
+}
+
+/* This thread's stack size as the thread library knows it, 0 if unknown. */
+static size_t
+own_stack_size(void)
+{
+    pthread_attr_t attr;
+    size_t size = 0;
+
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return 0;
+    if (pthread_attr_getstacksize(&attr, &size) != 0)
+        size = 0;
+    pthread_attr_destroy(&attr);
+    return size;
+}
+
+static OpyStack *
+stack_new(void)
+{
+    size_t page = (size_t) sysconf(_SC_PAGESIZE);
+    OpyStack *s;
+
+    pthread_once(&key_once, make_key);
+    if (!stack_key_ok || (s = calloc(1, sizeof *s)) == NULL)
+        return NULL;
+    s->map_size = OPY_STACK_SIZE + page;
+    s->map = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (s->map == MAP_FAILED) {
+        free(s);
+        return NULL;
+    }
+    /* the lowest page traps an overflow instead of writing past the map */
+    (void) mprotect(s->map, page, PROT_NONE);
+    s->base = s->map + page;
+    s->size = OPY_STACK_SIZE;
+    if (pthread_setspecific(stack_key, s) != 0) {
+        stack_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int
+opy_stack_classify(void)
+{
+    size_t size = own_stack_size();
+
+    if (size == 0 || size >= OPY_STACK_NEEDED) {
+        opy_stack_state = 2;
+        return 0;
+    }
+#if PY_VERSION_HEX >= 0x030E0000 && !defined(OPY_HAVE_STACK_PROTECTION)
+    /* A Python 3.14 that cannot be told about another stack would take the
+     * switched one for an overflow. */
+    opy_stack_state = 2;
+    return 0;
+#else
+    stack = stack_new();
+    if (stack == NULL) {
+        if (!atomic_exchange(&map_failure_logged, 1))
+            opy_log(OPY_LOG_WARNING, "OPY0035 cannot map a %u MB stack for Python on a thread "
+                    "of %zu KB: Python callbacks run on the thread's own stack",
+                    OPY_STACK_SIZE >> 20, size >> 10);
+        opy_stack_state = 2;
+        return 0;
+    }
+    opy_stack_state = 1;
+    return 1;
+#endif
+}
+
+static void
+trampoline(void)
+{
+    OpyStack *s = stack;
+
+#ifdef OPY_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(NULL, &s->from_bottom, &s->from_size);
+#endif
+    s->fn(s->arg);
+#ifdef OPY_ASAN_FIBERS
+    /* this context ends here (the next run makes a new one) */
+    __sanitizer_start_switch_fiber(NULL, s->from_bottom, s->from_size);
+#endif
+}   /* returns to s->caller (uc_link) */
+
+void
+opy_stack_run(void (*fn)(void *), void *arg)
+{
+    OpyStack *s = stack;
+#ifdef OPY_ASAN_FIBERS
+    void *fake = NULL;
+#endif
+
+    if (s == NULL || s->depth > 0 || getcontext(&s->callee) != 0) {
+        fn(arg);
+        return;
+    }
+    s->fn = fn;
+    s->arg = arg;
+    s->callee.uc_stack.ss_sp = s->base;
+    s->callee.uc_stack.ss_size = s->size;
+    s->callee.uc_link = &s->caller;
+    makecontext(&s->callee, trampoline, 0);
+    s->depth++;
+    opy_stack_state = 2;           /* nested callbacks stay on it */
+#ifdef OPY_ASAN_FIBERS
+    __sanitizer_start_switch_fiber(&fake, s->base, s->size);
+#endif
+    if (swapcontext(&s->caller, &s->callee) != 0) {
+        s->depth--;
+        opy_stack_state = 1;
+        fn(arg);
+        return;
+    }
+#ifdef OPY_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+    s->depth--;
+    opy_stack_state = 1;
+#ifdef OPY_HAVE_STACK_PROTECTION
+    if (s->protected != NULL) {
+        /* only this thread uses its state: no GIL needed to write it */
+        PyUnstable_ThreadState_ResetStackProtection(s->protected);
+        s->protected = NULL;
+    }
+#endif
+}
+
+void
+opy_stack_attach(PyThreadState *ts)
+{
+#ifdef OPY_HAVE_STACK_PROTECTION
+    OpyStack *s = stack;
+
+    if (s != NULL && s->depth > 0 && s->protected != ts) {
+        if (PyUnstable_ThreadState_SetStackProtection(ts, s->base, s->size) == 0)
+            s->protected = ts;
+        else
+            PyErr_Clear();
+    }
+#else
+    (void) ts;
+#endif
+}
+
+void
+opy_stack_detach(PyThreadState *ts)
+{
+#ifdef OPY_HAVE_STACK_PROTECTION
+    OpyStack *s = stack;
+
+    if (s != NULL && s->protected == ts) {
+        PyUnstable_ThreadState_ResetStackProtection(ts);
+        s->protected = NULL;
+    }
+#else
+    (void) ts;
+#endif
+}
+
+int
+opy_stack_switched(void)
+{
+    return stack != NULL && stack->depth > 0;
+}
