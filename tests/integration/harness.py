@@ -576,8 +576,9 @@ class Orthanc:
 
 
 # Orthanc 1.10.1 log lines: "I1125 21:11:16.993768 PluginsManager.cpp:161] msg";
-# info lines of plugins carry a category: "] (plugins) msg".
-_PREFIX = r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] (?:\([a-z]+\) )?'
+# info lines of plugins carry a category: "] (plugins) msg"; Orthanc 1.13
+# puts the job of a job worker's lines first: "] | job <id> | (plugins) msg".
+_PREFIX = r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] (?:\| job [^|\n]* \| )?(?:\([a-z]+\) )?'
 
 
 def line(message, level='[IWE]'):

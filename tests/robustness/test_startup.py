@@ -132,7 +132,7 @@ IMPORT_FAILURES = {
     'keyboard_interrupt': ("raise KeyboardInterrupt\n", r'KeyboardInterrupt'),
     'base_exception': ("class Odd(BaseException):\n    pass\nraise Odd('odd one')\n",
                        r'Odd: odd one'),
-    'unicode_error': (b"x = '\xff\xfe'\n", r'SyntaxError.*utf-8|UnicodeDecodeError'),
+    'unicode_error': (b"x = '\xff\xfe'\n", r'SyntaxError.*(?i:utf-8)|UnicodeDecodeError'),
     'null_byte': (b"x = 1\x00\n", r'SyntaxError.*null|ValueError.*null'),
 }
 

@@ -10,7 +10,8 @@ LOCK = threading.Lock()
 STATS = {'create': 0, 'whole': 0, 'range': 0, 'remove': 0, 'ranges': []}
 MODE = 'ok'
 MODES = ('ok', 'create-raises', 'whole-raises', 'whole-str', 'whole-none',
-         'range-raises', 'range-short', 'range-str', 'remove-raises', 'orthanc-exception')
+         'range-raises', 'range-short', 'range-str', 'remove-raises', 'orthanc-exception',
+         'range-orthanc-exception')
 
 
 def OnCreate(uuid, contentType, data):
@@ -48,6 +49,8 @@ def OnReadRange(uuid, contentType, rangeStart, size):
         return data[rangeStart:rangeStart + size - 1]
     if MODE == 'range-str':
         return 'x' * size
+    if MODE == 'range-orthanc-exception':
+        raise orthanc.OrthancException(orthanc.ErrorCode.UNKNOWN_RESOURCE, 'gone')
     return data[rangeStart:rangeStart + size]
 
 
