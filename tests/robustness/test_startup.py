@@ -62,10 +62,31 @@ def test_not_py(orthanc_factory):
     assert 'MUST NOT RUN' not in text
 
 
+NAMED_ORTHANC_PY = """import sys
+import orthanc
+import orthanc as again
+
+print('ORTHANC-PY name=%s builtin=%s same=%s in-modules=%s' % (
+    __name__, hasattr(orthanc, 'RegisterRestCallback'), again is orthanc,
+    sys.modules.get(__name__) is not None and sys.modules['orthanc'] is orthanc))
+
+def hello(output, uri, **request):
+    import orthanc as inside
+    output.AnswerBuffer(('%s %s' % (__name__, inside.RegisterRestCallback is not None)).encode(),
+                        'text/plain')
+
+orthanc.RegisterRestCallback('/orthanc-py', hello)
+"""
+
+
 def test_named_orthanc_py(orthanc_factory):
-    srv, text = refuse(orthanc_factory, script="print('MUST NOT RUN')\n", script_name='orthanc.py')
-    refused_with(srv, text, 'OPY0005', r'orthanc\.py')
-    assert 'MUST NOT RUN' not in text
+    # A valid script: it used to be refused (OPY0005). It is imported as
+    # _orthanc_script, and "import orthanc" still gives the built-in module.
+    srv = orthanc_factory(script=NAMED_ORTHANC_PY, script_name='orthanc.py')
+    srv.wait_out(harness.bare('ORTHANC-PY name=_orthanc_script builtin=True same=True in-modules=True'))
+    assert srv.get('/orthanc-py')[2] == b'_orthanc_script True'
+    assert 'OPY0005' not in srv.log_text()
+    assert srv.stop() == 0
 
 
 def test_fifo_does_not_hang(orthanc_factory, tmp_path):
