@@ -18,6 +18,7 @@
 import json
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,11 @@ def test_sdk_errors_are_orthanc_exceptions(srv, case):
     # the client gets the status of what was answered (401 by the first
     # SendUnauthorized), or an error status: never a silent success
     assert status in (200, 401, 500), (case, status, body)
+    # (the first SendUnauthorized answers the client while the callback
+    # still runs: its result comes a moment later)
+    deadline = time.monotonic() + 10
+    while srv.get_json('/hostile-result/' + case)['result'] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     kind, message = srv.get_json('/hostile-result/' + case)['result']
     assert kind == 'OrthancException', (case, kind, message)
     assert re.search(ORTHANC_EXCEPTIONS[case], message), (case, message)
