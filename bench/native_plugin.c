@@ -10,10 +10,15 @@
  *   GET  /bench/sdk?n=N        N calls of GetErrorDescription; answers ns per call
  *   GET  /bench/file/<id>      RestApiGet("/instances/<id>/file"); answers its size
  *   GET  /bench/changes        number of NEW_INSTANCE changes seen
+ *   GET  /bench/lookup-loop/N  N calls of RestApiPost("/tools/lookup", 100 KB body),
+ *                              in the HTTP thread; answers the calls made
+ *   GET  /bench/lookup-thread/N  the same loop in a new thread (joined)
+ *   (the memory reference of tests/robustness/test_memory_loop.py)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <orthanc/OrthancCPlugin.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +122,62 @@ on_change(OrthancPluginChangeType type, OrthancPluginResourceType level, const c
     return OrthancPluginErrorCode_Success;
 }
 
+#define LOOKUP_BODY (100 * 1024)
+
+/* n calls of RestApiPost("/tools/lookup", 100 KB); returns the calls that
+ * succeeded. */
+static long
+lookup_loop(long n)
+{
+    char *body = malloc(LOOKUP_BODY);
+    long i, ok = 0;
+
+    if (body == NULL)
+        return 0;
+    memset(body, 'x', LOOKUP_BODY);
+    for (i = 0; i < n; i++) {
+        OrthancPluginMemoryBuffer buffer;
+
+        if (OrthancPluginRestApiPost(context, &buffer, "/tools/lookup", body, LOOKUP_BODY) ==
+            OrthancPluginErrorCode_Success) {
+            OrthancPluginFreeMemoryBuffer(context, &buffer);
+            ok++;
+        }
+    }
+    free(body);
+    return ok;
+}
+
+static void *
+lookup_thread_main(void *arg)
+{
+    long *n = arg;
+
+    *n = lookup_loop(*n);
+    return NULL;
+}
+
+static OrthancPluginErrorCode
+lookup_route(OrthancPluginRestOutput *output, const char *url, const OrthancPluginHttpRequest *request)
+{
+    long n = atol(request->groups[0]);
+    char text[32];
+
+    if (strstr(url, "/lookup-thread/") != NULL) {
+        pthread_t t;
+
+        if (pthread_create(&t, NULL, lookup_thread_main, &n) != 0)
+            return OrthancPluginErrorCode_InternalError;
+        pthread_join(t, NULL);
+    }
+    else {
+        n = lookup_loop(n);
+    }
+    snprintf(text, sizeof text, "%ld", n);
+    answer_text(output, text);
+    return OrthancPluginErrorCode_Success;
+}
+
 /* Registers `prefix` + `route`. */
 static void
 route(const char *prefix, const char *path, OrthancPluginRestCallback callback)
@@ -143,6 +204,8 @@ OrthancPluginInitialize(OrthancPluginContext *c)
     route(prefix, "/bench/sdk", sdk_route);
     route(prefix, "/bench/file/(.*)", file_route);
     route(prefix, "/bench/changes", changes_route);
+    route(prefix, "/bench/lookup-loop/([0-9]+)", lookup_route);
+    route(prefix, "/bench/lookup-thread/([0-9]+)", lookup_route);
     OrthancPluginRegisterOnChangeCallback(context, on_change);
     return 0;
 }

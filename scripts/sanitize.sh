@@ -46,6 +46,7 @@ BUILD="$ROOT/build-asan"
 SKIP=(
   --ignore=tests/integration/test_memory.py
   --ignore=tests/robustness/test_load.py
+  --ignore=tests/robustness/test_memory_loop.py
 )
 # tests that measure memory check OPY_SANITIZED (test_http_hostile.py: the
 # RSS after a 100 MB body)

@@ -33,6 +33,7 @@
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_check.h"
 #include "opy_cb_rest.h"
 #include "opy_error.h"
 #include "opy_families.h"
@@ -394,7 +395,8 @@ RegisterChunkedRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t 
     for (i = 0; i < 4; i++)
         if (h[i] != NULL && opy_registry_check("RegisterChunkedRestCallback", h[i]) < 0)
             return NULL;
-    if ((regex = opy_str_get(a[0], "pathRegularExpression")) == NULL)
+    if ((regex = opy_str_get(a[0], "pathRegularExpression")) == NULL ||
+        opy_check_route_regex(a[0], regex) < 0)     /* Orthanc would die of a bad one */
         return NULL;
     if (n_routes >= OPY_CHUNKED_MAX) {
         PyErr_Format(PyExc_RuntimeError, "too many chunked REST routes (at most %d)", OPY_CHUNKED_MAX);

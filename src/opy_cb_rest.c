@@ -20,6 +20,7 @@
 #include "opy_cb_rest.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_check.h"
 #include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_handle.h"
@@ -276,7 +277,8 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     (void) module;
     if (opy_args_parse("RegisterRestCallback", args, nargs, kwnames, names, 2, 2, a) < 0 ||
         opy_registry_check("RegisterRestCallback", a[1]) < 0 ||
-        (regex = opy_str_get(a[0], "pathRegularExpression")) == NULL)
+        (regex = opy_str_get(a[0], "pathRegularExpression")) == NULL ||
+        opy_check_route_regex(a[0], regex) < 0)     /* Orthanc would die of a bad one */
         return NULL;
     if (n_routes >= OPY_REST_MAX) {
         PyErr_Format(PyExc_RuntimeError, "too many REST routes (at most %d)", OPY_REST_MAX);

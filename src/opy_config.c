@@ -183,11 +183,19 @@ skip_value(Scan *s)
     }
 }
 
-/* Reads a value we are interested in. */
+/* Reads a value we are interested in; *found names its JSON type. */
 static int
-value(Scan *s, char **str)
+value(Scan *s, char **str, const char **found)
 {
     ws(s);
+    switch (*s->p) {
+    case '"': *found = "a string"; break;
+    case '{': *found = "an object"; break;
+    case '[': *found = "an array"; break;
+    case 't': case 'f': *found = "a boolean"; break;
+    case 'n': *found = "null"; break;
+    default: *found = "a number"; break;
+    }
     if (*s->p == '"')
         return string(s, str) < 0 ? V_ERROR : V_STRING;
     if (strncmp(s->p, "true", 4) == 0) { s->p += 4; return V_TRUE; }
@@ -197,25 +205,35 @@ value(Scan *s, char **str)
     return skip_value(s) < 0 ? V_ERROR : V_OTHER;
 }
 
-static void
-set_bool(int kind, const char *name, int *target)
+/* A known option of the wrong JSON type refuses the start (OPY0029): a
+ * "PythonScript": 42 used to start Orthanc without the script, silently. */
+#define WRONG_TYPE (-2)
+
+static int
+wrong_type(const char *name, const char *expected, const char *found)
 {
-    if (kind == V_TRUE || kind == V_FALSE)
-        *target = kind == V_TRUE;
-    else
-        opy_log(OPY_LOG_WARNING, "OPY0019 configuration option %s must be true or false; ignored", name);
+    opy_log(OPY_LOG_ERROR, "OPY0029 configuration option \"%s\" must be %s, not %s: Orthanc "
+            "will not start", name, expected, found);
+    return WRONG_TYPE;
 }
 
-static void
-set_string(int kind, char *str, const char *name, char **target)
+static int
+set_bool(int kind, const char *name, const char *found, int *target)
 {
-    if (kind == V_STRING) {
-        free(*target);
-        *target = str;
-    }
-    else {
-        opy_log(OPY_LOG_WARNING, "OPY0019 configuration option %s must be a string; ignored", name);
-    }
+    if (kind != V_TRUE && kind != V_FALSE)
+        return wrong_type(name, "true or false", found);
+    *target = kind == V_TRUE;
+    return 0;
+}
+
+static int
+set_string(int kind, char *str, const char *name, const char *found, char **target)
+{
+    if (kind != V_STRING)
+        return wrong_type(name, "a string", found);
+    free(*target);
+    *target = str;
+    return 0;
 }
 
 /* Walks the object at s->p; section is 1 for the "Python" object. */
@@ -233,7 +251,8 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
     }
     for (;;) {
         char *key = NULL, *str = NULL;
-        int kind;
+        const char *found = NULL;
+        int kind, rc = 0;
 
         ws(s);
         if (*s->p != '"' || string(s, &key) < 0)
@@ -243,46 +262,40 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
             free(key);
             return -1;
         }
-        kind = value(s, &str);
+        kind = value(s, &str, &found);
         if (kind == V_ERROR) {
             free(key);
             return -1;
         }
-        if (kind == V_OBJECT) {
-            if (!section && strcmp(key, "Python") == 0)
-                kind = object(s, cfg, 1, top_script);
-            else
-                kind = skip_value(s);
-            if (kind < 0) {
-                free(key);
-                return -1;
-            }
-        }
+        if (!section && strcmp(key, "Python") == 0)
+            rc = kind == V_OBJECT ? object(s, cfg, 1, top_script)
+                                  : wrong_type("Python", "an object", found);
         else if (!section && strcmp(key, "PythonScript") == 0) {
-            set_string(kind, str, "PythonScript", top_script);
-            str = NULL;
+            rc = set_string(kind, str, "PythonScript", found, top_script);
+            if (rc == 0)
+                str = NULL;
         }
-        else if (!section && strcmp(key, "PythonVerbose") == 0) {
-            set_bool(kind, "PythonVerbose", &cfg->verbose);
-        }
+        else if (!section && strcmp(key, "PythonVerbose") == 0)
+            rc = set_bool(kind, "PythonVerbose", found, &cfg->verbose);
         else if (section && strcmp(key, "Path") == 0) {
-            set_string(kind, str, "Python.Path", &cfg->script);
-            str = NULL;
+            rc = set_string(kind, str, "Python.Path", found, &cfg->script);
+            if (rc == 0)
+                str = NULL;
         }
-        else if (section && strcmp(key, "Verbose") == 0) {
-            set_bool(kind, "Python.Verbose", &cfg->verbose);
-        }
-        else if (section && strcmp(key, "AllowThreads") == 0) {
-            set_bool(kind, "Python.AllowThreads", &cfg->allow_threads);
-        }
-        else if (section && strcmp(key, "DisplayMemoryUsage") == 0) {
-            set_bool(kind, "Python.DisplayMemoryUsage", &cfg->display_memory);
-        }
-        else if (section && strcmp(key, "LogOutput") == 0) {
-            set_bool(kind, "Python.LogOutput", &cfg->log_output);
-        }
+        else if (section && strcmp(key, "Verbose") == 0)
+            rc = set_bool(kind, "Python.Verbose", found, &cfg->verbose);
+        else if (section && strcmp(key, "AllowThreads") == 0)
+            rc = set_bool(kind, "Python.AllowThreads", found, &cfg->allow_threads);
+        else if (section && strcmp(key, "DisplayMemoryUsage") == 0)
+            rc = set_bool(kind, "Python.DisplayMemoryUsage", found, &cfg->display_memory);
+        else if (section && strcmp(key, "LogOutput") == 0)
+            rc = set_bool(kind, "Python.LogOutput", found, &cfg->log_output);
+        else if (kind == V_OBJECT)
+            rc = skip_value(s);
         free(str);
         free(key);
+        if (rc < 0)
+            return rc;
         ws(s);
         if (*s->p == ',') {
             s->p++;
@@ -301,14 +314,17 @@ opy_config_parse(const char *json, OpyConfig *cfg)
 {
     Scan s = { json, 0 };
     char *top_script = NULL;
+    int rc;
 
     cfg->script = NULL;
     cfg->verbose = 0;
     cfg->allow_threads = 1;
     cfg->display_memory = 0;
     cfg->log_output = 0;
-    if (object(&s, cfg, 0, &top_script) < 0) {
-        opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
+    rc = object(&s, cfg, 0, &top_script);
+    if (rc < 0) {
+        if (rc != WRONG_TYPE)
+            opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
                 "offset %ld)", (long) (s.p - json));
         free(top_script);
         free(cfg->script);          /* a Python.Path read before the error */

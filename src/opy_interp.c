@@ -200,6 +200,9 @@ keep_fork_default(void)
 }
 #endif
 
+/* The module name of a script named orthanc.py (README, "What the script sees"). */
+#define OPY_PRIVATE_SCRIPT_MODULE "_orthanc_script"
+
 /* Import the script at `path` as module `name`. 0, or -1 with an exception. */
 static int
 import_script(const char *dir, const char *path, const char *name)
@@ -262,7 +265,11 @@ opy_interp_start(const OpyConfig *cfg, const char *script)
 
     /* script is absolute (the caller resolved it): dir is never empty */
     dir = strndup(script, base - script > 1 ? (size_t) (base - script - 1) : 1);
-    name = strndup(base, strlen(base) - 3);     /* the caller checked the ".py" */
+    /* the caller checked the ".py"; a script named orthanc.py is imported
+     * as OPY_PRIVATE_SCRIPT_MODULE, so that "import orthanc" (in the script
+     * itself too) keeps finding the built-in module */
+    name = strcmp(base, "orthanc.py") == 0 ? strdup(OPY_PRIVATE_SCRIPT_MODULE)
+                                           : strndup(base, strlen(base) - 3);
     opy_script_name = strdup(base);
     if (dir == NULL || name == NULL || opy_script_name == NULL)
         goto done;

@@ -54,11 +54,6 @@ check_script(const char *configured)
         opy_log(OPY_LOG_ERROR, "OPY0004 the Python script \"%s\" is not a .py file", configured);
         goto refuse;
     }
-    if (strcmp(base, "orthanc.py") == 0) {
-        opy_log(OPY_LOG_ERROR, "OPY0005 the Python script must not be named orthanc.py (\"%s\"): it would "
-                "hide the orthanc module; rename it", configured);
-        goto refuse;
-    }
     /* Python's import would block forever on a FIFO without writer (and read
      * garbage from a device): only a regular file that can be opened is
      * accepted. O_NONBLOCK keeps this open() itself from blocking. */

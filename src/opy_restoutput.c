@@ -11,6 +11,7 @@
  */
 #include "opy_python.h"
 #include "opy_args.h"
+#include "opy_check.h"
 #include "opy_error.h"
 #include "opy_gen.h"
 #include "opy_gil.h"
@@ -19,6 +20,7 @@
 #include "opy_sdk.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Calls an SDK service about this output with the GIL released; returns
  * None (marking the output answered) or NULL with OrthancException set. */
@@ -59,7 +61,9 @@ opy_custom_RestOutput_SendMethodNotAllowed(PyObject *self, PyObject *const *args
         return NULL;
     p.output = h->ptr;
     p.argument = a[0] != NULL ? opy_str_get(a[0], "allowedMethods") : "";
-    if (p.argument == NULL)
+    if (p.argument == NULL ||
+        opy_check_http_value(p.argument, strlen(p.argument), "RestOutput.SendMethodNotAllowed() "
+                             "allowedMethods") < 0)          /* the Allow header */
         return NULL;
     return answer(h, _OrthancPluginService_SendMethodNotAllowed, &p);
 }

@@ -336,6 +336,37 @@ class Gen:
             self.call_names.append(pyname)
         return self.call_names.index(pyname)
 
+    def check_lines(self, plan):
+        """The calls of src/opy_check.c that the overrides ask for: HTTP
+        header names and values ("header_args"), image geometry
+        ("image_args"). Each raises ValueError before the SDK call."""
+        lines = []
+        names = {a["name"]: a for a in plan["args"]}
+        label = (plan["self"] + "." if plan["self"] else "") + plan["name"]
+        for arg, kind in self.ov.get("header_args", {}).get(plan["name"], {}).items():
+            if arg.startswith("_"):
+                continue
+            if names.get(arg, {}).get("kind") != "str" or kind not in ("name", "value"):
+                raise SystemExit("opy_gen: header_args of %s: %s is not a str parameter (or %r is "
+                                 "neither name nor value)" % (plan["name"], arg, kind))
+            cond = "v_%s != NULL && " % arg if names[arg]["nullable"] else ""
+            lines.append("    if (%sopy_check_http_%s(v_%s, strlen(v_%s), %s) < 0)"
+                         % (cond, kind, arg, arg, c_string("%s() %s" % (label, arg))))
+            lines.append("        goto done;")
+        geometry = self.ov.get("image_args", {}).get(plan["name"])
+        if geometry is not None:
+            fmt, width, height, pitch, buf = geometry
+            for n, kinds in ((fmt, ("enum",)), (width, ("int",)), (height, ("int",)),
+                             (pitch, ("int",)), (buf, ("buffer_unsized",))):
+                if n is not None and names.get(n, {}).get("kind") not in kinds:
+                    raise SystemExit("opy_gen: image_args of %s: no %s parameter %s"
+                                     % (plan["name"], "/".join(kinds), n))
+            lines.append("    if (opy_image_check(v_%s, v_%s, v_%s, %s, %s) < 0)" % (
+                fmt, width, height, "v_" + pitch if pitch else "-1",
+                "(long long) v_%s.size" % buf if buf else "-1"))
+            lines.append("        goto done;")
+        return lines
+
     def emit_wrapper(self, plan, cls):
         fn = "gen_%s%s" % (cls + "_" if cls else "", plan["name"])
         index = self.call_index((cls + "." if cls else "") + plan["name"])
@@ -423,11 +454,13 @@ class Gen:
                 w("    if (opy_arg_object(a[%d], %s, opy_state->types[OPY_TYPE_%s], %d, &v_%s) < 0)"
                   % (i, cn, a["object"], int(a["nullable"]), n))
                 w("        goto done;")
-        for a in plan["args"]:
-            if a["kind"] == "buffer_unsized":
+        for a in plan["args"]:      # (image_args: opy_image_check checks more)
+            if a["kind"] == "buffer_unsized" and plan["name"] not in self.ov.get("image_args", {}):
                 w("    if (opy_image_buffer_check(v_%s.size, v_pitch, v_height, %s) < 0)"
                   % (a["name"], c_string(a["name"])))
                 w("        goto done;")
+        for line in self.check_lines(plan):
+            w(line)
         w("    if (opy_sdk_is_closed()) {")
         w("        opy_error_sdk_closed();")
         w("        goto done;")
@@ -607,9 +640,9 @@ class Gen:
     def includes(self):
         return ('#include "opy_python.h"\n#include "opy_gen.h"\n#include "opy_args.h"\n'
                 '#include "opy_enums.h"\n#include "opy_error.h"\n#include "opy_gil.h"\n'
-                '#include "opy_handle.h"\n#include "opy_log.h"\n#include "opy_module.h"\n'
+                '#include "opy_check.h"\n#include "opy_handle.h"\n#include "opy_log.h"\n#include "opy_module.h"\n'
                 '#include "opy_restoutput.h"\n#include "opy_sdk.h"\n\n#include <limits.h>\n'
-                '#include <stdint.h>\n\n')
+                '#include <stdint.h>\n#include <string.h>\n\n')
 
     def emit_functions(self, outdir):
         out = [self.banner(), self.includes()]

@@ -9,6 +9,7 @@
  * received at all, orthanc.OrthancException is raised.
  */
 #include "opy_custom.h"
+#include "opy_check.h"
 #include "opy_restoutput.h"
 
 #include <stdlib.h>
@@ -45,7 +46,9 @@ opy_headers_get(PyObject *obj, const char *what, OpyHeaders *out)
 
         out->keys[i] = opy_str_get(PyTuple_GetItem(item, 0), "header name");
         out->values[i] = out->keys[i] ? opy_str_get(PyTuple_GetItem(item, 1), "header value") : NULL;
-        if (out->values[i] == NULL)
+        if (out->values[i] == NULL ||       /* no header injection, in or out */
+            opy_check_http_name(out->keys[i], strlen(out->keys[i]), "header name") < 0 ||
+            opy_check_http_value(out->values[i], strlen(out->values[i]), "header value") < 0)
             goto error;
     }
     out->count = (uint32_t) n;

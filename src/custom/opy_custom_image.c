@@ -6,6 +6,7 @@
  * would point into a Python object).
  */
 #include "opy_custom.h"
+#include "opy_check.h"
 
 #include <string.h>
 
@@ -68,7 +69,7 @@ opy_custom_CreateImageFromBuffer(PyObject *self, PyObject *const *args, Py_ssize
     OPY_CHECK_SDK();
     if (opy_bytes_get(a[4], "buffer", &buffer) < 0)
         return NULL;
-    if (opy_image_buffer_check(buffer.size, pitch, height, "buffer") < 0)
+    if (opy_image_check(format, width, height, pitch, (long long) buffer.size) < 0)
         goto done;
     opy_sdk_last_error = OrthancPluginErrorCode_Success;
     OPY_BEGIN_ALLOW_THREADS

@@ -251,12 +251,13 @@ def test_log_output_false_is_the_default(orthanc_factory):
     assert srv.stop() == 0
 
 
-def test_log_output_wrong_type_ignored(orthanc_factory):
-    srv = quiet(orthanc_factory, LOG_OUTPUT_SCRIPT, config={'Python': {'LogOutput': 'yes'}})
-    srv.wait_log(r'OPY0019 configuration option Python\.LogOutput must be true or false; ignored')
-    srv.wait_out('partial')
-    assert srv.out_lines()[0] == 'Hello world!'
-    assert srv.stop() == 0
+def test_log_output_wrong_type_refused(orthanc_factory):
+    # (every key: tests/robustness/test_startup.py)
+    srv = orthanc_factory(LOG_OUTPUT_SCRIPT, start=False, config={'Python': {'LogOutput': 'yes'}})
+    text = srv.start_expect_failure(timeout=20)
+    assert re.search(r'OPY0029 configuration option "Python\.LogOutput" must be true or false, '
+                     r'not a string', text), text[-2000:]
+    assert 'Hello world!' not in srv.out_text()
 
 
 # ------------------------------------------------------------ logging

@@ -40,11 +40,12 @@ def test_script_not_dot_py(orthanc_factory):
     assert 'not a .py name' not in text
 
 
-def test_script_named_orthanc_py(orthanc_factory):
-    srv, text = refuse(orthanc_factory, script="print('should not run')\n",
-                       script_name='orthanc.py')
-    assert_logged(srv, text, r'OPY0005')
-    assert 'should not run' not in text
+def test_script_named_orthanc_py_runs(orthanc_factory):
+    # no longer refused (OPY0005 retired): imported as _orthanc_script
+    # (tests/robustness/test_startup.py::test_named_orthanc_py)
+    srv = orthanc_factory(script="print('runs as', __name__)\n", script_name='orthanc.py')
+    srv.wait_out(harness.bare('runs as _orthanc_script'))
+    assert srv.stop() == 0
 
 
 def test_syntax_error_at_import(orthanc_factory):

@@ -10,6 +10,7 @@ refuse what they cannot write with a clear exception."""
 
 import concurrent.futures
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -137,3 +138,45 @@ def test_server_still_healthy(srv):
         assert srv.get('/system')[0] == 200
     assert time.monotonic() - t0 < 10
     assert srv.count_log(r'OPY0010|Segmentation|Aborted') == 0
+
+
+def test_10mb_print_to_a_slow_reader(orthanc_factory):
+    # Orthanc's stdout is a pipe read slowly (64 KB every 20 ms, about 3 MB/s):
+    # the 10 MB print from a REST callback arrives whole and in order, and
+    # while its write(2) waits for the reader another Python route answers
+    # (the GIL is not held for the writing).
+    srv = orthanc_factory(SCRIPT, stdout_pipe=True, verbose=False)
+    chunks = []
+    stop = threading.Event()
+
+    def slow_reader():
+        while not stop.is_set():
+            chunk = srv.proc.stdout.read1(64 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            time.sleep(0.02)
+
+    reader = threading.Thread(target=slow_reader, daemon=True)
+    reader.start()
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        big = ex.submit(srv.get_json, '/output/big/line')
+        time.sleep(0.5)
+        assert not big.done(), 'the print did not wait for the slow reader'
+        pings = []
+        while not big.done():
+            t0 = time.monotonic()
+            assert srv.get('/output/ping', timeout=10)[:3:2] == (200, b'pong')
+            pings.append(time.monotonic() - t0)
+            time.sleep(0.1)
+        seconds = big.result(timeout=120)['seconds']
+    assert len(pings) >= 3, pings               # the print lasted while the pings answered
+    assert max(pings) < 1.0, pings
+    assert seconds < 60, seconds
+    assert srv.stop() == 0
+    reader.join(30)
+    srv.proc.stdout.close()
+    data = b''.join(chunks)
+    m = re.search(rb'(?m)^BIG-LINE<(x*)>END$', data)
+    assert m and len(m.group(1)) == 10 * MB, len(data)
+    assert data.count(b'BIG-LINE<') == 1

@@ -62,10 +62,31 @@ def test_not_py(orthanc_factory):
     assert 'MUST NOT RUN' not in text
 
 
+NAMED_ORTHANC_PY = """import sys
+import orthanc
+import orthanc as again
+
+print('ORTHANC-PY name=%s builtin=%s same=%s in-modules=%s' % (
+    __name__, hasattr(orthanc, 'RegisterRestCallback'), again is orthanc,
+    sys.modules.get(__name__) is not None and sys.modules['orthanc'] is orthanc))
+
+def hello(output, uri, **request):
+    import orthanc as inside
+    output.AnswerBuffer(('%s %s' % (__name__, inside.RegisterRestCallback is not None)).encode(),
+                        'text/plain')
+
+orthanc.RegisterRestCallback('/orthanc-py', hello)
+"""
+
+
 def test_named_orthanc_py(orthanc_factory):
-    srv, text = refuse(orthanc_factory, script="print('MUST NOT RUN')\n", script_name='orthanc.py')
-    refused_with(srv, text, 'OPY0005', r'orthanc\.py')
-    assert 'MUST NOT RUN' not in text
+    # A valid script: it used to be refused (OPY0005). It is imported as
+    # _orthanc_script, and "import orthanc" still gives the built-in module.
+    srv = orthanc_factory(script=NAMED_ORTHANC_PY, script_name='orthanc.py')
+    srv.wait_out(harness.bare('ORTHANC-PY name=_orthanc_script builtin=True same=True in-modules=True'))
+    assert srv.get('/orthanc-py')[2] == b'_orthanc_script True'
+    assert 'OPY0005' not in srv.log_text()
+    assert srv.stop() == 0
 
 
 def test_fifo_does_not_hang(orthanc_factory, tmp_path):
@@ -198,3 +219,45 @@ def test_core_api_at_import_uncaught(orthanc_factory):
                  r'core_uncaught\.py", line 2, in <module>',
                  r"^orthanc\.OrthancException: \(2038, 'Plugin trying to call the database "
                  r"during its initialization'\)")
+
+
+# ------------------------------------------------------------ configuration types
+
+WRONG_TYPES = {
+    'number': (42, 'a number'),
+    'array': (['x.py'], 'an array'),
+    'object': ({'Path': 'x.py'}, 'an object'),
+    'true': (True, 'a boolean'),
+    'null': (None, 'null'),
+}
+STRING_KEYS = ['PythonScript', 'Python.Path']
+BOOL_KEYS = ['PythonVerbose', 'Python.Verbose', 'Python.AllowThreads',
+             'Python.DisplayMemoryUsage', 'Python.LogOutput']
+
+
+def _config_with(key, value, script_path):
+    if key.startswith('Python.'):
+        section = {key.split('.', 1)[1]: value}
+        if key != 'Python.Path':
+            section['Path'] = str(script_path)
+        return {'Python': section}
+    cfg = {key: value}
+    if key != 'PythonScript':
+        cfg['PythonScript'] = str(script_path)
+    return cfg
+
+
+@pytest.mark.parametrize('key,kind', [(k, t) for k in STRING_KEYS + BOOL_KEYS for t in sorted(WRONG_TYPES)
+                                      if not (k in BOOL_KEYS and t == 'true')]
+                         + [(k, 'string') for k in BOOL_KEYS] + [('Python', 'number'), ('Python', 'array')])
+def test_wrong_type_refuses(orthanc_factory, key, kind):
+    # "PythonScript": 42 used to start Orthanc without the script, silently.
+    value, found = WRONG_TYPES.get(kind, ('yes', 'a string'))
+    srv = orthanc_factory(start=False, script="print('MUST NOT RUN')\n", script_name='typed.py',
+                          script_key=False)
+    srv.overrides.update(_config_with(key, value, srv.script_path) if key != 'Python' else {key: value})
+    text = srv.start_expect_failure(timeout=REFUSAL_TIMEOUT)
+    expected = {'Python': 'an object'}.get(key, 'a string' if key in STRING_KEYS else 'true or false')
+    refused_with(srv, text, 'OPY0029', r'OPY0029 configuration option "%s" must be %s, not %s' % (
+        re.escape(key), expected, re.escape(found)))
+    assert 'MUST NOT RUN' not in srv.out_text()

@@ -69,11 +69,33 @@ TEST_IMPL(config_wrong_types)
 {
     OpyConfig c;
 
-    ASSERT_EQ_INT(opy_config_parse("{\"PythonVerbose\": \"yes\", \"PythonScript\": 3}", &c), 0);
-    ASSERT_EQ_INT(c.verbose, 0);
-    ASSERT_TRUE(c.script == NULL);
-    ASSERT_CONTAINS(fake.last_log, "OPY0019");
-    ASSERT_CONTAINS(fake.last_log, "PythonScript");
+    static const char *const cases[][2] = {
+        {"{\"PythonScript\": 42}", "\"PythonScript\" must be a string, not a number"},
+        {"{\"PythonScript\": [\"a.py\"]}", "\"PythonScript\" must be a string, not an array"},
+        {"{\"PythonScript\": {\"a\": 1}}", "\"PythonScript\" must be a string, not an object"},
+        {"{\"PythonScript\": true}", "\"PythonScript\" must be a string, not a boolean"},
+        {"{\"PythonScript\": null}", "\"PythonScript\" must be a string, not null"},
+        {"{\"PythonVerbose\": \"yes\"}", "\"PythonVerbose\" must be true or false, not a string"},
+        {"{\"Python\": 1}", "\"Python\" must be an object, not a number"},
+        {"{\"Python\": {\"Path\": 3}}", "\"Python.Path\" must be a string, not a number"},
+        {"{\"Python\": {\"Verbose\": 1}}", "\"Python.Verbose\" must be true or false, not a number"},
+        {"{\"Python\": {\"AllowThreads\": null}}", "\"Python.AllowThreads\" must be true or false"},
+        {"{\"Python\": {\"DisplayMemoryUsage\": []}}", "\"Python.DisplayMemoryUsage\" must be"},
+        {"{\"Python\": {\"LogOutput\": {}}}", "\"Python.LogOutput\" must be true or false, not an object"},
+        {"{\"Python\": {\"Path\": \"p.py\"}, \"PythonScript\": 3}", "\"PythonScript\" must be a string"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fake.last_log[0] = '\0';
+        ASSERT_EQ_INT(opy_config_parse(cases[i][0], &c), -1);
+        ASSERT_TRUE(c.script == NULL);
+        ASSERT_CONTAINS(fake.last_log, "OPY0029");
+        ASSERT_CONTAINS(fake.last_log, cases[i][1]);
+    }
+    /* unknown keys of any type are still ignored */
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"Other\": 3}, \"PythonOther\": [1], \"Path\": 1}", &c), 0);
+    opy_config_free(&c);
     return 0;
 }
 
@@ -111,16 +133,12 @@ TEST_IMPL(config_log_output)
     ASSERT_EQ_INT(opy_config_parse("{\"LogOutput\": true}", &c), 0);
     ASSERT_EQ_INT(c.log_output, 0);
     opy_config_free(&c);
-    /* wrong types: logged, ignored (the default stays) */
+    /* wrong types refuse the start (config_wrong_types) */
     fake.last_log[0] = '\0';
-    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": \"true\"}}", &c), 0);
-    ASSERT_EQ_INT(c.log_output, 0);
-    ASSERT_CONTAINS(fake.last_log, "OPY0019");
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": \"true\"}}", &c), -1);
+    ASSERT_CONTAINS(fake.last_log, "OPY0029");
     ASSERT_CONTAINS(fake.last_log, "Python.LogOutput");
-    opy_config_free(&c);
-    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": 1, \"Path\": \"p.py\"}}", &c), 0);
-    ASSERT_EQ_INT(c.log_output, 0);
-    ASSERT_EQ_STR(c.script, "p.py");
-    opy_config_free(&c);
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"LogOutput\": 1, \"Path\": \"p.py\"}}", &c), -1);
+    ASSERT_TRUE(c.script == NULL);
     return 0;
 }

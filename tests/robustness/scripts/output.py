@@ -43,6 +43,13 @@ def Big(output, uri, **request):
 
 orthanc.RegisterRestCallback('/output/big/(line|lines|stderr|logwarning|logging)', Big)
 
+
+def Ping(output, uri, **request):       # needs the GIL: answers only if the big print released it
+    output.AnswerBuffer(b'pong', 'text/plain')
+
+
+orthanc.RegisterRestCallback('/output/ping', Ping)
+
 # \udcff\udcfe: what surrogateescape makes of the bytes ff fe
 CASES = {
     'print_surrogates': lambda: print('SURR-PRINT a\udcff\udcfeb end'),
