@@ -218,6 +218,85 @@ set_string(int kind, char *str, const char *name, char **target)
     }
 }
 
+static void
+free_list(char **list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* At the value of a key whose value must be a list of strings: reads it
+ * into *list / *n (replacing what was there). Another value is logged and
+ * ignored. -1 on bad JSON. */
+static int
+set_list(Scan *s, const char *name, char ***list, size_t *n)
+{
+    char **items = NULL;
+    size_t count = 0;
+    int ok = 1;
+
+    ws(s);
+    if (*s->p != '[') {
+        if (skip_value(s) < 0)
+            return -1;
+        opy_log(OPY_LOG_WARNING, "OPY0019 configuration option %s must be a list of strings; ignored", name);
+        return 0;
+    }
+    s->p++;
+    ws(s);
+    if (*s->p == ']') {
+        s->p++;
+        goto store;
+    }
+    for (;;) {
+        ws(s);
+        if (*s->p == '"') {
+            char *str = NULL, **grown;
+
+            if (string(s, &str) < 0)
+                goto error;
+            grown = realloc(items, (count + 1) * sizeof *items);
+            if (grown == NULL) {
+                free(str);
+                goto error;
+            }
+            items = grown;
+            items[count++] = str;
+        }
+        else {
+            if (skip_value(s) < 0)
+                goto error;
+            ok = 0;
+        }
+        ws(s);
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == ']') {
+            s->p++;
+            break;
+        }
+        goto error;
+    }
+    if (!ok) {
+        opy_log(OPY_LOG_WARNING, "OPY0019 configuration option %s must be a list of strings; ignored", name);
+        free_list(items, count);
+        return 0;
+    }
+store:
+    free_list(*list, *n);
+    *list = items;
+    *n = count;
+    return 0;
+error:
+    free_list(items, count);
+    return -1;
+}
+
 /* Walks the object at s->p; section is 1 for the "Python" object. */
 static int
 object(Scan *s, OpyConfig *cfg, int section, char **top_script)
@@ -242,6 +321,16 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
         if (*s->p++ != ':') {
             free(key);
             return -1;
+        }
+        if (section && (strcmp(key, "PythonPath") == 0 || strcmp(key, "Scripts") == 0)) {
+            int r = strcmp(key, "Scripts") == 0
+                ? set_list(s, "Python.Scripts", &cfg->scripts, &cfg->n_scripts)
+                : set_list(s, "Python.PythonPath", &cfg->python_path, &cfg->n_python_path);
+
+            free(key);
+            if (r < 0)
+                return -1;
+            goto next;
         }
         kind = value(s, &str);
         if (kind == V_ERROR) {
@@ -281,8 +370,17 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
         else if (section && strcmp(key, "LogOutput") == 0) {
             set_bool(kind, "Python.LogOutput", &cfg->log_output);
         }
+        else if (section && strcmp(key, "VirtualEnv") == 0) {
+            set_string(kind, str, "Python.VirtualEnv", &cfg->virtual_env);
+            str = NULL;
+            cfg->virtual_env_set = 1;
+        }
+        else if (section && strcmp(key, "DevelopmentMode") == 0) {
+            set_bool(kind, "Python.DevelopmentMode", &cfg->development_mode);
+        }
         free(str);
         free(key);
+    next:
         ws(s);
         if (*s->p == ',') {
             s->p++;
@@ -307,12 +405,18 @@ opy_config_parse(const char *json, OpyConfig *cfg)
     cfg->allow_threads = 1;
     cfg->display_memory = 0;
     cfg->log_output = 0;
+    cfg->virtual_env = NULL;
+    cfg->virtual_env_set = 0;
+    cfg->python_path = NULL;
+    cfg->n_python_path = 0;
+    cfg->scripts = NULL;
+    cfg->n_scripts = 0;
+    cfg->development_mode = 0;
     if (object(&s, cfg, 0, &top_script) < 0) {
         opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
                 "offset %ld)", (long) (s.p - json));
         free(top_script);
-        free(cfg->script);          /* a Python.Path read before the error */
-        cfg->script = NULL;
+        opy_config_free(cfg);       /* what was read before the error */
         return -1;
     }
     if (cfg->script == NULL)
@@ -327,4 +431,12 @@ opy_config_free(OpyConfig *cfg)
 {
     free(cfg->script);
     cfg->script = NULL;
+    free(cfg->virtual_env);
+    cfg->virtual_env = NULL;
+    free_list(cfg->python_path, cfg->n_python_path);
+    cfg->python_path = NULL;
+    cfg->n_python_path = 0;
+    free_list(cfg->scripts, cfg->n_scripts);
+    cfg->scripts = NULL;
+    cfg->n_scripts = 0;
 }

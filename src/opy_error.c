@@ -10,6 +10,53 @@
 #include <string.h>
 
 const char *opy_script_name = "?";
+char **opy_scripts_bases;
+char **opy_scripts_paths;
+size_t opy_scripts_count;
+const char *opy_script_current;
+
+/* The file name of the code of a traceback entry: a new reference or NULL
+ * (no exception left). */
+static PyObject *
+tb_filename(PyObject *tb)
+{
+    PyObject *frame = PyObject_GetAttrString(tb, "tb_frame"), *code = NULL, *name = NULL;
+
+    if (frame != NULL && (code = PyObject_GetAttrString(frame, "f_code")) != NULL)
+        name = PyObject_GetAttrString(code, "co_filename");
+    PyErr_Clear();
+    Py_XDECREF(code);
+    Py_XDECREF(frame);
+    return name;
+}
+
+const char *
+opy_script_of(PyObject *exc)
+{
+    PyObject *tb, *next;
+    const char *found = NULL;
+    int steps = 0;
+
+    if (opy_scripts_count < 2 || exc == NULL)
+        return opy_script_name;
+    tb = PyObject_GetAttrString(exc, "__traceback__");
+    while (found == NULL && tb != NULL && tb != Py_None && steps++ < 1000) {
+        PyObject *name = tb_filename(tb);
+        const char *s = name != NULL && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        size_t i;
+
+        for (i = 0; s != NULL && i < opy_scripts_count; i++)
+            if (strcmp(s, opy_scripts_paths[i]) == 0)
+                found = opy_scripts_bases[i];
+        Py_XDECREF(name);
+        next = PyObject_GetAttrString(tb, "tb_next");
+        Py_DECREF(tb);
+        tb = next;
+    }
+    Py_XDECREF(tb);
+    PyErr_Clear();
+    return found != NULL ? found : opy_script_name;
+}
 
 int
 opy_error_module_init(PyObject *module)
@@ -152,7 +199,7 @@ report(const char *id, const char *where, char **message)
 {
     PyObject *exc = NULL, *tb = NULL;
     OrthancPluginErrorCode code;
-    const char *text = NULL;
+    const char *text = NULL, *script;
 
     if (message)
         *message = NULL;
@@ -163,17 +210,18 @@ report(const char *id, const char *where, char **message)
         return OrthancPluginErrorCode_Plugin;
     }
     code = code_of(exc);
+    script = opy_script_of(exc);
     tb = format_traceback(exc);
     if (tb != NULL)
         text = PyUnicode_AsUTF8(tb);
     PyErr_Clear();
     if (text != NULL) {
-        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s):\n%s", id, where, opy_script_name, text);
+        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s):\n%s", id, where, script, text);
     }
     else {
         char *line = one_line(exc);
 
-        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s): %s", id, where, opy_script_name,
+        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s): %s", id, where, script,
                 line ? line : "(unprintable exception)");
         free(line);
     }

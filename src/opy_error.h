@@ -45,7 +45,22 @@ int opy_sdk_require(unsigned version, const char *name);
 /* Module exec part: creates orthanc.OrthancException. 0 or -1. */
 int opy_error_module_init(PyObject *module);
 
-/* Name of the running script, for messages ("rest.py"); "?" before init. */
+/* Name of the running script, for messages ("rest.py"; "a.py, b.py" with
+ * several scripts); "?" before init. */
 extern const char *opy_script_name;
+
+/* The scripts (Python.Scripts): base names and absolute paths, in import
+ * order; set by the interpreter's start. */
+extern char **opy_scripts_bases;
+extern char **opy_scripts_paths;
+extern size_t opy_scripts_count;
+
+/* The base name of the script being imported, NULL outside the import. */
+extern const char *opy_script_current;
+
+/* The script an exception comes from: the first frame of its traceback in
+ * one of the scripts, else every name (opy_script_name). Borrowed. With
+ * the GIL held; never fails. */
+const char *opy_script_of(PyObject *exc);
 
 #endif /* OPY_ERROR_H */

@@ -88,7 +88,8 @@ ORTHANC_PLUGINS_API int32_t
 OrthancPluginInitialize(OrthancPluginContext *context)
 {
     OpyConfig cfg;
-    char *json, *script = NULL;
+    char *json, **scripts = NULL;
+    size_t i, n = 0;
     int rc = -1;
 
     opy_sdk_init(context);
@@ -111,27 +112,35 @@ OrthancPluginInitialize(OrthancPluginContext *context)
     }
     OrthancPluginFreeString(context, json);
 
-    if (cfg.script == NULL) {
-        opy_log(OPY_LOG_WARNING, "OPY0001 no Python script configured (option \"PythonScript\" or "
-                "\"Python.Path\"): the Python interpreter is not started");
+    if (cfg.script == NULL && cfg.n_scripts == 0) {
+        opy_log(OPY_LOG_WARNING, "OPY0001 no Python script configured (option \"PythonScript\", "
+                "\"Python.Path\" or \"Python.Scripts\"): the Python interpreter is not started");
         rc = 0;
         goto done;
     }
-    script = check_script(cfg.script);
-    if (script == NULL)
+    /* PythonScript / Python.Path first, then Python.Scripts, in order */
+    scripts = calloc(cfg.n_scripts + 1, sizeof *scripts);
+    if (scripts == NULL)
         goto done;
+    if (cfg.script != NULL && (scripts[n++] = check_script(cfg.script)) == NULL)
+        goto done;
+    for (i = 0; i < cfg.n_scripts; i++)
+        if ((scripts[n++] = check_script(cfg.scripts[i])) == NULL)
+            goto done;
     if (Py_IsInitialized()) {
         opy_log(OPY_LOG_ERROR, "OPY0006 Python is already initialised in this process: another plugin "
                 "(for instance the official Python plugin) owns the interpreter; load only one");
         goto done;
     }
     opy_gil_allow_threads = cfg.allow_threads;
-    if (opy_interp_start(&cfg, script) < 0)
+    if (opy_interp_start(&cfg, scripts, n) < 0)
         goto done;
     started = 1;
     rc = 0;
 done:
-    free(script);
+    for (i = 0; i < n; i++)
+        free(scripts[i]);
+    free(scripts);
     opy_config_free(&cfg);
     return rc;
 }
