@@ -30,6 +30,49 @@ tb_filename(PyObject *tb)
     return name;
 }
 
+/* The script whose file is `filename` (a str), or NULL. */
+static const char *
+script_of_filename(PyObject *filename)
+{
+    const char *s = filename != NULL && PyUnicode_Check(filename) ? PyUnicode_AsUTF8(filename) : NULL;
+    size_t i;
+
+    for (i = 0; s != NULL && i < opy_scripts_count; i++)
+        if (strcmp(s, opy_scripts_paths[i]) == 0)
+            return opy_scripts_bases[i];
+    PyErr_Clear();
+    return NULL;
+}
+
+const char *
+opy_script_of_callable(PyObject *callable)
+{
+    PyObject *f = NULL, *code = NULL, *name = NULL;
+    const char *found = NULL;
+
+    if (opy_scripts_count < 2 || callable == NULL)
+        return opy_script_name;
+    /* a function, a bound method (__func__), a functools.wraps wrapper */
+    f = PyObject_GetAttrString(callable, "__wrapped__");
+    if (f == NULL) {
+        PyErr_Clear();
+        f = PyObject_GetAttrString(callable, "__func__");
+    }
+    if (f == NULL) {
+        PyErr_Clear();
+        f = Py_NewRef(callable);
+    }
+    code = PyObject_GetAttrString(f, "__code__");
+    if (code != NULL)
+        name = PyObject_GetAttrString(code, "co_filename");
+    PyErr_Clear();
+    found = script_of_filename(name);
+    Py_XDECREF(name);
+    Py_XDECREF(code);
+    Py_XDECREF(f);
+    return found != NULL ? found : opy_script_name;
+}
+
 const char *
 opy_script_of(PyObject *exc)
 {
@@ -42,12 +85,8 @@ opy_script_of(PyObject *exc)
     tb = PyObject_GetAttrString(exc, "__traceback__");
     while (found == NULL && tb != NULL && tb != Py_None && steps++ < 1000) {
         PyObject *name = tb_filename(tb);
-        const char *s = name != NULL && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
-        size_t i;
 
-        for (i = 0; s != NULL && i < opy_scripts_count; i++)
-            if (strcmp(s, opy_scripts_paths[i]) == 0)
-                found = opy_scripts_bases[i];
+        found = script_of_filename(name);
         Py_XDECREF(name);
         next = PyObject_GetAttrString(tb, "tb_next");
         Py_DECREF(tb);

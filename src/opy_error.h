@@ -63,4 +63,8 @@ extern const char *opy_script_current;
  * the GIL held; never fails. */
 const char *opy_script_of(PyObject *exc);
 
+/* The script a callable was defined in (its code's file), else every
+ * name. Borrowed. With the GIL held; never fails. */
+const char *opy_script_of_callable(PyObject *callable);
+
 #endif /* OPY_ERROR_H */
