@@ -233,8 +233,10 @@ done:
     return code;
 }
 
+int opy_dev_mode;
+
 static OrthancPluginErrorCode
-report(const char *id, const char *where, char **message)
+report(const char *id, const char *where, char **message, char **full)
 {
     PyObject *exc = NULL, *tb = NULL;
     OrthancPluginErrorCode code;
@@ -242,6 +244,8 @@ report(const char *id, const char *where, char **message)
 
     if (message)
         *message = NULL;
+    if (full)
+        *full = NULL;
     exc = opy_err_take();
     if (exc == NULL) {
         opy_log(OPY_LOG_ERROR, "%s %s (script %s) failed without a Python exception",
@@ -264,8 +268,14 @@ report(const char *id, const char *where, char **message)
                 line ? line : "(unprintable exception)");
         free(line);
     }
-    if (message)
-        *message = one_line(exc);
+    if (message)    /* development mode: the whole traceback for the client */
+        *message = opy_dev_mode && text != NULL ? strdup(text) : one_line(exc);
+    if (full) {
+        if (text != NULL)
+            *full = strdup(text);
+        else
+            *full = one_line(exc);
+    }
     Py_XDECREF(tb);
     Py_DECREF(exc);
     return code;
@@ -274,13 +284,22 @@ report(const char *id, const char *where, char **message)
 OrthancPluginErrorCode
 opy_error_report(const char *where, char **message)
 {
-    return report("OPY0010", where, message);
+    return report("OPY0010", where, message, NULL);
 }
 
 void
 opy_error_log(const char *id, const char *what)
 {
-    report(id, what, NULL);
+    report(id, what, NULL, NULL);
+}
+
+char *
+opy_error_log_text(const char *id, const char *what)
+{
+    char *full = NULL;
+
+    report(id, what, NULL, &full);
+    return full;
 }
 
 int

@@ -26,6 +26,13 @@ OrthancPluginErrorCode opy_error_report(const char *where, char **message);
  * Needs the GIL. */
 void opy_error_log(const char *id, const char *what);
 
+/* The same, and returns the logged traceback text (malloc'ed, or NULL). */
+char *opy_error_log_text(const char *id, const char *what);
+
+/* "Python.DevelopmentMode": the `message` of opy_error_report() is then
+ * the whole traceback (the Details of a REST callback's HTTP error). */
+extern int opy_dev_mode;
+
 /* Sets orthanc.OrthancException(code, description); returns NULL so that
  * callers can `return opy_error_raise(code);`. Needs the GIL. */
 PyObject *opy_error_raise(OrthancPluginErrorCode code);

@@ -15,6 +15,7 @@
 #include "opy_python.h"
 #include "opy_interp.h"
 #include "opy_cb_changes.h"
+#include "opy_devmode.h"
 #include "opy_families.h"
 #include "opy_error.h"
 #include "opy_gil.h"
@@ -45,6 +46,7 @@ static PyThreadState *main_tstate;
 static int atfork_registered;
 static int running;
 static char *script_names;          /* opy_script_name, owned */
+char *opy_interp_import_error;
 
 /* ---- memory usage display (Python.DisplayMemoryUsage) ---------------- */
 
@@ -407,6 +409,70 @@ done:
     return rc;
 }
 
+/* Development mode: the modules imported from the folders of the scripts
+ * and of Python.PythonPath (not from a site-packages) are watched too. */
+static const char imported_source[] =
+    "def _opy_imported(dirs):\n"
+    "    import os, sys\n"
+    "    out = []\n"
+    "    for m in list(sys.modules.values()):\n"
+    "        f = getattr(m, '__file__', None)\n"
+    "        if not isinstance(f, str) or not f.endswith('.py'):\n"
+    "            continue\n"
+    "        f = os.path.abspath(f)\n"
+    "        if '/site-packages/' in f or '/dist-packages/' in f:\n"
+    "            continue\n"
+    "        if any(f.startswith(d.rstrip('/') + '/') for d in dirs):\n"
+    "            out.append(f)\n"
+    "    return out\n";
+
+static void
+watch_imported(char *const *dirs, size_t n_dirs, const OpyConfig *cfg)
+{
+    PyObject *globals = NULL, *code = NULL, *r = NULL, *list = NULL, *files = NULL, *f;
+    size_t i;
+    Py_ssize_t k;
+
+    list = PyList_New(0);
+    globals = PyDict_New();
+    if (list == NULL || globals == NULL ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto done;
+    for (i = 0; i < n_dirs + cfg->n_python_path; i++) {
+        char *real = realpath(i < n_dirs ? dirs[i] : cfg->python_path[i - n_dirs], NULL);
+        PyObject *d = real ? PyUnicode_DecodeFSDefault(real) : NULL;
+
+        free(real);
+        if (d != NULL && PyList_Append(list, d) < 0) {
+            Py_DECREF(d);
+            goto done;
+        }
+        Py_XDECREF(d);
+        PyErr_Clear();
+    }
+    code = Py_CompileString(imported_source, "<orthanc-devmode>", Py_file_input);
+    if (code == NULL || (r = PyEval_EvalCode(code, globals, globals)) == NULL)
+        goto done;
+    f = PyDict_GetItemString(globals, "_opy_imported");    /* borrowed */
+    if (f == NULL || (files = PyObject_CallFunctionObjArgs(f, list, NULL)) == NULL)
+        goto done;
+    for (k = 0; PyList_Check(files) && k < PyList_Size(files); k++) {
+        PyObject *bytes = PyUnicode_EncodeFSDefault(PyList_GetItem(files, k));
+
+        if (bytes != NULL)
+            opy_dev_watch_add(PyBytes_AsString(bytes));
+        Py_XDECREF(bytes);
+    }
+done:
+    if (PyErr_Occurred())
+        opy_error_log("OPY0047", "listing the modules to watch (development mode)");
+    Py_XDECREF(files);
+    Py_XDECREF(r);
+    Py_XDECREF(code);
+    Py_XDECREF(globals);
+    Py_XDECREF(list);
+}
+
 static void
 free_strings(char **v, size_t n)
 {
@@ -522,9 +588,11 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
         opy_script_current = opy_scripts_bases[i];
         if (import_script(scripts[i], names[i]) < 0) {
             opy_registration_open = 0;
-            snprintf(what, sizeof what, "the import of the script %s (Orthanc will not start)",
-                     opy_scripts_bases[i]);
-            opy_error_log("OPY0007", what);
+            snprintf(what, sizeof what, "the import of the script %s (%s)", opy_scripts_bases[i],
+                     cfg->development_mode ? "development mode: Orthanc answers with this traceback"
+                                           : "Orthanc will not start");
+            free(opy_interp_import_error);
+            opy_interp_import_error = opy_error_log_text("OPY0007", what);
             opy_script_current = NULL;
             goto stop;
         }
@@ -532,6 +600,8 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
     opy_script_current = NULL;
     opy_cb_changes_watch_stop();
     opy_registration_open = 0;
+    if (cfg->development_mode)
+        watch_imported(dirs, n, cfg);
 
     if (cfg->display_memory) {
         memory_stop = 0;

@@ -15,6 +15,10 @@
  * again). Runs in OrthancPluginInitialize, so callbacks may be registered. */
 int opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n);
 
+/* When the import of a script failed: its traceback (malloc'ed; the
+ * caller frees it and sets it back to NULL), else NULL. */
+extern char *opy_interp_import_error;
+
 /* Deliver pending changes, stop our threads, wait a grace period for the
  * script's threads, then finalize Python (or leave it running, logged, when
  * script threads refuse to end). Never hangs. */

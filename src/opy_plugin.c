@@ -9,6 +9,8 @@
 #include "opy_python.h"
 #include "opy_bytes.h"
 #include "opy_config.h"
+#include "opy_devmode.h"
+#include "opy_error.h"
 #include "opy_interp.h"
 #include "opy_log.h"
 #include "opy_gil.h"
@@ -133,8 +135,31 @@ OrthancPluginInitialize(OrthancPluginContext *context)
         goto done;
     }
     opy_gil_allow_threads = cfg.allow_threads;
-    if (opy_interp_start(&cfg, scripts, n) < 0)
+    opy_dev_mode = cfg.development_mode;
+    if (cfg.development_mode) {
+        opy_log(OPY_LOG_WARNING, "OPY0046 development mode is on (\"Python.DevelopmentMode\"): HTTP "
+                "errors of Python routes carry their traceback, and the scripts are reloaded when "
+                "they change; do not use it in production");
+        opy_dev_watch_clear();
+        for (i = 0; i < n; i++)
+            opy_dev_watch_add(scripts[i]);
+    }
+    free(opy_interp_import_error);
+    opy_interp_import_error = NULL;
+    if (opy_interp_start(&cfg, scripts, n) < 0) {
+        /* development mode: a script that does not import is answered
+         * with, until it changes, instead of stopping Orthanc */
+        if (!cfg.development_mode || opy_interp_import_error == NULL)
+            goto done;
+        opy_dev_serve_import_error(opy_interp_import_error);
+        free(opy_interp_import_error);
+        opy_interp_import_error = NULL;
+        (void) opy_dev_watch_start(0);  /* logged when it fails */
+        rc = 0;
         goto done;
+    }
+    if (cfg.development_mode)
+        (void) opy_dev_watch_start(1);  /* logged when it fails */
     started = 1;
     rc = 0;
 done:
@@ -167,6 +192,7 @@ ORTHANC_PLUGINS_API void
 OrthancPluginFinalize(void)
 {
     dump_call_counts();
+    opy_dev_watch_stop();
     if (started) {
         opy_interp_stop();
         started = 0;
