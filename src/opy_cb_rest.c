@@ -19,6 +19,7 @@
  */
 #include "opy_cb_rest.h"
 #include "opy_args.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_handle.h"
@@ -291,6 +292,8 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
             return NULL;
         }
     }
+    if ((a[1] = opy_async_adapt(a[1])) == NULL)    /* async def: its synchronous wrapper */
+        return NULL;
     copy = strdup(regex);
     if (copy == NULL)
         return PyErr_NoMemory();

@@ -14,6 +14,7 @@
  */
 #include "opy_python.h"
 #include "opy_interp.h"
+#include "opy_async.h"
 #include "opy_cb_changes.h"
 #include "opy_devmode.h"
 #include "opy_families.h"
@@ -730,6 +731,7 @@ opy_interp_stop(void)
         opy_log(OPY_LOG_WARNING, "OPY0022 a Python callback is still running while Orthanc stops");
 
     PyEval_RestoreThread(main_tstate);
+    opy_async_stop(OPY_STOP_GRACE_MS);  /* the loop of the async callbacks, if started */
     alive = join_script_threads();
     opy_log_flush_streams();        /* also when Python is left unfinalized */
     if (alive != NULL && alive[0] != '\0') {
@@ -749,6 +751,7 @@ opy_interp_stop(void)
         return;
     }
     opy_families_finalize();
+    opy_async_finalize();
     Py_CLEAR(opy_module);
     if (Py_FinalizeEx() < 0)
         opy_log(OPY_LOG_WARNING, "OPY0015 Python finalization reported an error (buffered data lost)");
