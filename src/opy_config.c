@@ -267,7 +267,7 @@ set_list(Scan *s, const char *name, char ***list, size_t *n)
             items[count++] = str;
         }
         else {
-            if (skip_value(s) < 0)
+            if (*s->p == ']' || *s->p == ',' || skip_value(s) < 0)
                 goto error;
             ok = 0;
         }
