@@ -118,10 +118,9 @@ def test_multiprocessing_pool_imports_the_venv_package(venv_srv, venv, method):
     assert json.loads(body) == ['from-the-venv:4:%s' % real, 'from-the-venv:9:%s' % real]
 
 
-def test_virtual_env_variable(orthanc_factory, venv, monkeypatch):
+def test_virtual_env_variable(orthanc_factory, venv):
     """Without the key, VIRTUAL_ENV of Orthanc's process is used."""
-    monkeypatch.setenv('VIRTUAL_ENV', str(venv))
-    srv = orthanc_factory(SCRIPT)
+    srv = orthanc_factory(SCRIPT, env={'VIRTUAL_ENV': str(venv)})
     info = srv.get_json('/venv/info')
     assert info['prefix'] == os.path.realpath(str(venv))
     assert info['mark'] == 'from-the-venv'
@@ -129,10 +128,9 @@ def test_virtual_env_variable(orthanc_factory, venv, monkeypatch):
     assert srv.stop() == 0
 
 
-def test_empty_key_ignores_the_variable(orthanc_factory, venv, monkeypatch):
+def test_empty_key_ignores_the_variable(orthanc_factory, venv):
     """"VirtualEnv": "" means no venv, whatever VIRTUAL_ENV says."""
-    monkeypatch.setenv('VIRTUAL_ENV', str(venv))
-    srv = orthanc_factory('import sys, orthanc\n'
+    srv = orthanc_factory(env={'VIRTUAL_ENV': str(venv)}, script='import sys, orthanc\n'
                           'orthanc.RegisterRestCallback("/prefix", lambda o, u, **r: '
                           'o.AnswerBuffer(sys.prefix, "text/plain"))\n',
                           config={'Python': {'VirtualEnv': ''}})
