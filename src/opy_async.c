@@ -46,6 +46,13 @@ static const char async_source[] =
     "            _loop, _thread = loop, t\n"
     "        return _loop, _thread\n"
     "\n"
+    "async def _tracked(coro):\n"
+    "    _depth(1)\n"
+    "    try:\n"
+    "        return await coro\n"
+    "    finally:\n"
+    "        _depth(-1)\n"
+    "\n"
     "def run(coro):\n"
     "    loop, thread = _get_loop()\n"
     "    if threading.current_thread() is thread:\n"
@@ -53,7 +60,7 @@ static const char async_source[] =
     "        raise RuntimeError('an async callback was called from the event loop of the async callbacks '\n"
     "                           '(e.g. an async route calling an async route through '\n"
     "                           'RestApiGetAfterPlugins): it would wait for itself')\n"
-    "    return asyncio.run_coroutine_threadsafe(coro, loop).result()\n"
+    "    return asyncio.run_coroutine_threadsafe(_tracked(coro), loop).result()\n"
     "\n"
     "def adapt(f):\n"
     "    if not _is_async(f):\n"
@@ -75,6 +82,24 @@ static const char async_source[] =
     "    return not thread.is_alive()\n";
 
 static PyObject *helpers;           /* dict of the compiled source */
+
+/* _depth(delta): while a callback's coroutine is pending, the loop's
+ * thread counts as inside a callback of Orthanc (opy_gil.h), so that its
+ * SDK calls keep working between ORTHANC_STOPPED and the plugin's stop, as
+ * those of a plain callback do. */
+static PyObject *
+depth(PyObject *self, PyObject *arg)
+{
+    long delta = PyLong_AsLong(arg);
+
+    (void) self;
+    if (delta == -1 && PyErr_Occurred())
+        return NULL;
+    opy_gil_callback_depth += (int) delta;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef depth_def = {"_depth", depth, METH_O, NULL};
 static PyObject *wrappers;          /* list keeping the wrappers alive */
 
 /* The helper `name` (borrowed), compiling the source first; NULL with an
@@ -87,13 +112,18 @@ helper(const char *name)
     if (helpers == NULL) {
         PyObject *d = PyDict_New();
 
-        if (d == NULL || PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+        PyObject *fn = PyCFunction_New(&depth_def, NULL);
+
+        if (d == NULL || fn == NULL || PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+            PyDict_SetItemString(d, "_depth", fn) < 0 ||
             (code = Py_CompileString(async_source, "<orthanc-async>", Py_file_input)) == NULL ||
             (r = PyEval_EvalCode(code, d, d)) == NULL) {
             Py_XDECREF(code);
+            Py_XDECREF(fn);
             Py_XDECREF(d);
             return NULL;
         }
+        Py_DECREF(fn);
         Py_DECREF(r);
         Py_DECREF(code);
         helpers = d;
