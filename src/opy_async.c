@@ -20,7 +20,6 @@ static const char async_source[] =
     "    return not inspect.isroutine(f) and call is not None and inspect.iscoroutinefunction(call)\n"
     "\n"
     "def _main(loop, ready):\n"
-    "    asyncio.set_event_loop(loop)\n"
     "    ready.set()\n"
     "    try:\n"
     "        loop.run_forever()\n"
