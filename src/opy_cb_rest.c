@@ -21,6 +21,7 @@
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_check.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_handle.h"
@@ -39,6 +40,7 @@
 typedef struct {
     PyObject *callable;     /* strong reference */
     char *regex;
+    const char *script;     /* the script that registered it (opy_scripts_bases), or NULL */
 } OpyRestRoute;
 
 static OpyRestRoute routes[OPY_REST_MAX];
@@ -226,7 +228,7 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
         snprintf(details, sizeof details,
                  "The Python REST callback for %s returned without sending an answer", url);
         opy_log(OPY_LOG_ERROR, "OPY0011 REST callback %s (script %s) returned without sending an "
-                "answer to %s", regex, opy_script_name, url);
+                "answer to %s", regex, opy_script_of_callable(callable), url);
         opy_rest_set_error_details(output, details);
         code = OrthancPluginErrorCode_Plugin;
     }
@@ -273,6 +275,7 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     PyObject *a[2];
     const char *regex;
     char *copy;
+    int i;
 
     (void) module;
     if (opy_args_parse("RegisterRestCallback", args, nargs, kwnames, names, 2, 2, a) < 0 ||
@@ -284,11 +287,25 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
         PyErr_Format(PyExc_RuntimeError, "too many REST routes (at most %d)", OPY_REST_MAX);
         return NULL;
     }
+    /* Python.Scripts: two scripts serving the same route would silently
+     * shadow one another (Orthanc tries the first); refused. Within one
+     * script the first registration wins, as Orthanc does it. */
+    for (i = 0; opy_script_current != NULL && i < n_routes; i++) {
+        if (routes[i].script != NULL && routes[i].script != opy_script_current &&
+            strcmp(routes[i].regex, regex) == 0) {
+            PyErr_Format(PyExc_RuntimeError, "OPY0045 the REST route %s is registered by two scripts: "
+                         "%s and %s", regex, routes[i].script, opy_script_current);
+            return NULL;
+        }
+    }
+    if ((a[1] = opy_async_adapt(a[1])) == NULL)    /* async def: its synchronous wrapper */
+        return NULL;
     copy = strdup(regex);
     if (copy == NULL)
         return PyErr_NoMemory();
     routes[n_routes].callable = Py_NewRef(a[1]);
     routes[n_routes].regex = copy;
+    routes[n_routes].script = opy_script_current;
     /* Still inside OrthancPluginInitialize(): no need to release the GIL. */
     OrthancPluginRegisterRestCallbackNoLock(opy_context, copy, entries[n_routes]);
     n_routes++;

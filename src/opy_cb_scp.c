@@ -44,6 +44,7 @@
 #include "opy_stack.h"
 #include "opy_cb_scp.h"
 #include "opy_args.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gen.h"
@@ -399,6 +400,9 @@ RegisterMoveCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
         if (opy_registry_check_one("RegisterMoveCallback2", a[i], slot != NULL, "a C-MOVE callback") < 0)
             return NULL;
     }
+    for (i = 0; i < 4; i++)
+        if ((a[i] = opy_async_adapt(a[i])) == NULL)
+            return NULL;
     code = OrthancPluginRegisterMoveCallback(opy_context, on_move_create, on_move_size,
                                              on_move_apply, on_move_free);
     if (code != OrthancPluginErrorCode_Success)

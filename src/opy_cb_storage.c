@@ -35,6 +35,7 @@
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gil.h"
@@ -273,7 +274,7 @@ check(const char *fname, PyObject **f, int n, int nullable)
     for (i = 0; i < n; i++) {
         if (i == nullable && f[i] == Py_None)
             continue;
-        if (opy_registry_check(fname, f[i]) < 0)
+        if (opy_registry_check(fname, f[i]) < 0 || (f[i] = opy_async_adapt(f[i])) == NULL)
             return -1;
     }
     if (opy_registry_check_one(fname, NULL, registered,

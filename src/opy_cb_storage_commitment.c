@@ -29,6 +29,7 @@
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_enums.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gen.h"
@@ -206,6 +207,8 @@ RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py
                                                              on_lookup);
     if (code != OrthancPluginErrorCode_Success)
         return opy_error_raise(code);
+    if ((a[0] = opy_async_adapt(a[0])) == NULL || (a[1] = opy_async_adapt(a[1])) == NULL)
+        return NULL;
     factory_callable = Py_NewRef(a[0]);
     lookup_callable = Py_NewRef(a[1]);
     Py_RETURN_NONE;

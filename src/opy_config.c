@@ -236,6 +236,87 @@ set_string(int kind, char *str, const char *name, const char *found, char **targ
     return 0;
 }
 
+static void
+free_list(char **list, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* At the value of a key whose value must be a list of strings: reads it
+ * into *list / *n (replacing what was there). Another value refuses the
+ * start (WRONG_TYPE, OPY0029); -1 on bad JSON. */
+static int
+set_list(Scan *s, const char *name, char ***list, size_t *n)
+{
+    char **items = NULL;
+    size_t count = 0;
+    int ok = 1;
+
+    ws(s);
+    if (*s->p != '[') {
+        char *ignored = NULL;
+        const char *found = NULL;
+
+        /* the start is refused: the rest of the text is not read */
+        (void) value(s, &ignored, &found);
+        free(ignored);
+        return wrong_type(name, "a list of strings", found);
+    }
+    s->p++;
+    ws(s);
+    if (*s->p == ']') {
+        s->p++;
+        goto store;
+    }
+    for (;;) {
+        ws(s);
+        if (*s->p == '"') {
+            char *str = NULL, **grown;
+
+            if (string(s, &str) < 0)
+                goto error;
+            grown = realloc(items, (count + 1) * sizeof *items);
+            if (grown == NULL) {
+                free(str);
+                goto error;
+            }
+            items = grown;
+            items[count++] = str;
+        }
+        else {
+            if (*s->p == ']' || *s->p == ',' || skip_value(s) < 0)
+                goto error;
+            ok = 0;
+        }
+        ws(s);
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p == ']') {
+            s->p++;
+            break;
+        }
+        goto error;
+    }
+    if (!ok) {
+        free_list(items, count);
+        return wrong_type(name, "a list of strings", "a list with an item that is not a string");
+    }
+store:
+    free_list(*list, *n);
+    *list = items;
+    *n = count;
+    return 0;
+error:
+    free_list(items, count);
+    return -1;
+}
+
 /* Walks the object at s->p; section is 1 for the "Python" object. */
 static int
 object(Scan *s, OpyConfig *cfg, int section, char **top_script)
@@ -261,6 +342,15 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
         if (*s->p++ != ':') {
             free(key);
             return -1;
+        }
+        if (section && (strcmp(key, "PythonPath") == 0 || strcmp(key, "Scripts") == 0)) {
+            rc = strcmp(key, "Scripts") == 0
+                ? set_list(s, "Python.Scripts", &cfg->scripts, &cfg->n_scripts)
+                : set_list(s, "Python.PythonPath", &cfg->python_path, &cfg->n_python_path);
+            free(key);
+            if (rc < 0)
+                return rc;
+            goto next;
         }
         kind = value(s, &str, &found);
         if (kind == V_ERROR) {
@@ -290,12 +380,22 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
             rc = set_bool(kind, "Python.DisplayMemoryUsage", found, &cfg->display_memory);
         else if (section && strcmp(key, "LogOutput") == 0)
             rc = set_bool(kind, "Python.LogOutput", found, &cfg->log_output);
+        else if (section && strcmp(key, "VirtualEnv") == 0) {
+            rc = set_string(kind, str, "Python.VirtualEnv", found, &cfg->virtual_env);
+            if (rc == 0) {
+                str = NULL;
+                cfg->virtual_env_set = 1;
+            }
+        }
+        else if (section && strcmp(key, "DevelopmentMode") == 0)
+            rc = set_bool(kind, "Python.DevelopmentMode", found, &cfg->development_mode);
         else if (kind == V_OBJECT)
             rc = skip_value(s);
         free(str);
         free(key);
         if (rc < 0)
             return rc;
+    next:
         ws(s);
         if (*s->p == ',') {
             s->p++;
@@ -321,14 +421,20 @@ opy_config_parse(const char *json, OpyConfig *cfg)
     cfg->allow_threads = 1;
     cfg->display_memory = 0;
     cfg->log_output = 0;
+    cfg->virtual_env = NULL;
+    cfg->virtual_env_set = 0;
+    cfg->python_path = NULL;
+    cfg->n_python_path = 0;
+    cfg->scripts = NULL;
+    cfg->n_scripts = 0;
+    cfg->development_mode = 0;
     rc = object(&s, cfg, 0, &top_script);
     if (rc < 0) {
         if (rc != WRONG_TYPE)
             opy_log(OPY_LOG_ERROR, "OPY0020 cannot read the configuration of Orthanc (bad JSON near "
                 "offset %ld)", (long) (s.p - json));
         free(top_script);
-        free(cfg->script);          /* a Python.Path read before the error */
-        cfg->script = NULL;
+        opy_config_free(cfg);       /* what was read before the error */
         return -1;
     }
     if (cfg->script == NULL)
@@ -343,4 +449,12 @@ opy_config_free(OpyConfig *cfg)
 {
     free(cfg->script);
     cfg->script = NULL;
+    free(cfg->virtual_env);
+    cfg->virtual_env = NULL;
+    free_list(cfg->python_path, cfg->n_python_path);
+    cfg->python_path = NULL;
+    cfg->n_python_path = 0;
+    free_list(cfg->scripts, cfg->n_scripts);
+    cfg->scripts = NULL;
+    cfg->n_scripts = 0;
 }

@@ -6,10 +6,13 @@
  * part uses no Python. Both spellings of the official plugin are accepted:
  * "PythonScript" / "Python.Path" (Python.Path wins when both are given),
  * "PythonVerbose" / "Python.Verbose", plus "Python.AllowThreads",
- * "Python.DisplayMemoryUsage" and "Python.LogOutput".
+ * "Python.DisplayMemoryUsage", "Python.LogOutput", "Python.VirtualEnv",
+ * "Python.PythonPath", "Python.Scripts" and "Python.DevelopmentMode".
  */
 #ifndef OPY_CONFIG_H
 #define OPY_CONFIG_H
+
+#include <stddef.h>
 
 typedef struct {
     char *script;               /* malloc'ed, NULL when not configured */
@@ -17,6 +20,13 @@ typedef struct {
     int allow_threads;          /* release the GIL around SDK calls (default 1) */
     int display_memory;
     int log_output;             /* print()/sys.std* as Orthanc log lines (default 0) */
+    char *virtual_env;          /* malloc'ed, NULL when not configured */
+    int virtual_env_set;        /* the key is present (then VIRTUAL_ENV is not used) */
+    char **python_path;         /* malloc'ed strings: folders after the script's */
+    size_t n_python_path;
+    char **scripts;             /* malloc'ed strings: Python.Scripts, in order */
+    size_t n_scripts;
+    int development_mode;       /* tracebacks in HTTP answers, reload on change */
 } OpyConfig;
 
 /* Parse `json` (Orthanc's configuration). Returns 0, or -1 when the JSON is

@@ -10,6 +10,92 @@
 #include <string.h>
 
 const char *opy_script_name = "?";
+char **opy_scripts_bases;
+char **opy_scripts_paths;
+size_t opy_scripts_count;
+const char *opy_script_current;
+
+/* The file name of the code of a traceback entry: a new reference or NULL
+ * (no exception left). */
+static PyObject *
+tb_filename(PyObject *tb)
+{
+    PyObject *frame = PyObject_GetAttrString(tb, "tb_frame"), *code = NULL, *name = NULL;
+
+    if (frame != NULL && (code = PyObject_GetAttrString(frame, "f_code")) != NULL)
+        name = PyObject_GetAttrString(code, "co_filename");
+    PyErr_Clear();
+    Py_XDECREF(code);
+    Py_XDECREF(frame);
+    return name;
+}
+
+/* The script whose file is `filename` (a str), or NULL. */
+static const char *
+script_of_filename(PyObject *filename)
+{
+    const char *s = filename != NULL && PyUnicode_Check(filename) ? PyUnicode_AsUTF8(filename) : NULL;
+    size_t i;
+
+    for (i = 0; s != NULL && i < opy_scripts_count; i++)
+        if (strcmp(s, opy_scripts_paths[i]) == 0)
+            return opy_scripts_bases[i];
+    PyErr_Clear();
+    return NULL;
+}
+
+const char *
+opy_script_of_callable(PyObject *callable)
+{
+    PyObject *f = NULL, *code = NULL, *name = NULL;
+    const char *found = NULL;
+
+    if (opy_scripts_count < 2 || callable == NULL)
+        return opy_script_name;
+    /* a function, a bound method (__func__), a functools.wraps wrapper */
+    f = PyObject_GetAttrString(callable, "__wrapped__");
+    if (f == NULL) {
+        PyErr_Clear();
+        f = PyObject_GetAttrString(callable, "__func__");
+    }
+    if (f == NULL) {
+        PyErr_Clear();
+        f = Py_NewRef(callable);
+    }
+    code = PyObject_GetAttrString(f, "__code__");
+    if (code != NULL)
+        name = PyObject_GetAttrString(code, "co_filename");
+    PyErr_Clear();
+    found = script_of_filename(name);
+    Py_XDECREF(name);
+    Py_XDECREF(code);
+    Py_XDECREF(f);
+    return found != NULL ? found : opy_script_name;
+}
+
+const char *
+opy_script_of(PyObject *exc)
+{
+    PyObject *tb, *next;
+    const char *found = NULL;
+    int steps = 0;
+
+    if (opy_scripts_count < 2 || exc == NULL)
+        return opy_script_name;
+    tb = PyObject_GetAttrString(exc, "__traceback__");
+    while (found == NULL && tb != NULL && tb != Py_None && steps++ < 1000) {
+        PyObject *name = tb_filename(tb);
+
+        found = script_of_filename(name);
+        Py_XDECREF(name);
+        next = PyObject_GetAttrString(tb, "tb_next");
+        Py_DECREF(tb);
+        tb = next;
+    }
+    Py_XDECREF(tb);
+    PyErr_Clear();
+    return found != NULL ? found : opy_script_name;
+}
 
 int
 opy_error_module_init(PyObject *module)
@@ -147,15 +233,19 @@ done:
     return code;
 }
 
+int opy_dev_mode;
+
 static OrthancPluginErrorCode
-report(const char *id, const char *where, char **message)
+report(const char *id, const char *where, char **message, char **full)
 {
     PyObject *exc = NULL, *tb = NULL;
     OrthancPluginErrorCode code;
-    const char *text = NULL;
+    const char *text = NULL, *script;
 
     if (message)
         *message = NULL;
+    if (full)
+        *full = NULL;
     exc = opy_err_take();
     if (exc == NULL) {
         opy_log(OPY_LOG_ERROR, "%s %s (script %s) failed without a Python exception",
@@ -163,22 +253,29 @@ report(const char *id, const char *where, char **message)
         return OrthancPluginErrorCode_Plugin;
     }
     code = code_of(exc);
+    script = opy_script_of(exc);
     tb = format_traceback(exc);
     if (tb != NULL)
         text = PyUnicode_AsUTF8(tb);
     PyErr_Clear();
     if (text != NULL) {
-        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s):\n%s", id, where, opy_script_name, text);
+        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s):\n%s", id, where, script, text);
     }
     else {
         char *line = one_line(exc);
 
-        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s): %s", id, where, opy_script_name,
+        opy_log(OPY_LOG_ERROR, "%s Exception in %s (script %s): %s", id, where, script,
                 line ? line : "(unprintable exception)");
         free(line);
     }
-    if (message)
-        *message = one_line(exc);
+    if (message)    /* development mode: the whole traceback for the client */
+        *message = opy_dev_mode && text != NULL ? strdup(text) : one_line(exc);
+    if (full) {
+        if (text != NULL)
+            *full = strdup(text);
+        else
+            *full = one_line(exc);
+    }
     Py_XDECREF(tb);
     Py_DECREF(exc);
     return code;
@@ -187,13 +284,22 @@ report(const char *id, const char *where, char **message)
 OrthancPluginErrorCode
 opy_error_report(const char *where, char **message)
 {
-    return report("OPY0010", where, message);
+    return report("OPY0010", where, message, NULL);
 }
 
 void
 opy_error_log(const char *id, const char *what)
 {
-    report(id, what, NULL);
+    report(id, what, NULL, NULL);
+}
+
+char *
+opy_error_log_text(const char *id, const char *what)
+{
+    char *full = NULL;
+
+    report(id, what, NULL, &full);
+    return full;
 }
 
 int

@@ -26,6 +26,13 @@ OrthancPluginErrorCode opy_error_report(const char *where, char **message);
  * Needs the GIL. */
 void opy_error_log(const char *id, const char *what);
 
+/* The same, and returns the logged traceback text (malloc'ed, or NULL). */
+char *opy_error_log_text(const char *id, const char *what);
+
+/* "Python.DevelopmentMode": the `message` of opy_error_report() is then
+ * the whole traceback (the Details of a REST callback's HTTP error). */
+extern int opy_dev_mode;
+
 /* Sets orthanc.OrthancException(code, description); returns NULL so that
  * callers can `return opy_error_raise(code);`. Needs the GIL. */
 PyObject *opy_error_raise(OrthancPluginErrorCode code);
@@ -45,7 +52,26 @@ int opy_sdk_require(unsigned version, const char *name);
 /* Module exec part: creates orthanc.OrthancException. 0 or -1. */
 int opy_error_module_init(PyObject *module);
 
-/* Name of the running script, for messages ("rest.py"); "?" before init. */
+/* Name of the running script, for messages ("rest.py"; "a.py, b.py" with
+ * several scripts); "?" before init. */
 extern const char *opy_script_name;
+
+/* The scripts (Python.Scripts): base names and absolute paths, in import
+ * order; set by the interpreter's start. */
+extern char **opy_scripts_bases;
+extern char **opy_scripts_paths;
+extern size_t opy_scripts_count;
+
+/* The base name of the script being imported, NULL outside the import. */
+extern const char *opy_script_current;
+
+/* The script an exception comes from: the first frame of its traceback in
+ * one of the scripts, else every name (opy_script_name). Borrowed. With
+ * the GIL held; never fails. */
+const char *opy_script_of(PyObject *exc);
+
+/* The script a callable was defined in (its code's file), else every
+ * name. Borrowed. With the GIL held; never fails. */
+const char *opy_script_of_callable(PyObject *callable);
 
 #endif /* OPY_ERROR_H */

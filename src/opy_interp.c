@@ -14,7 +14,9 @@
  */
 #include "opy_python.h"
 #include "opy_interp.h"
+#include "opy_async.h"
 #include "opy_cb_changes.h"
+#include "opy_devmode.h"
 #include "opy_families.h"
 #include "opy_error.h"
 #include "opy_gil.h"
@@ -22,12 +24,16 @@
 #include "opy_module.h"
 #include "opy_registry.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +46,8 @@
 static PyThreadState *main_tstate;
 static int atfork_registered;
 static int running;
+static char *script_names;          /* opy_script_name, owned */
+char *opy_interp_import_error;
 
 /* ---- memory usage display (Python.DisplayMemoryUsage) ---------------- */
 
@@ -150,8 +158,117 @@ check_status(PyStatus status, const char *what)
     return -1;
 }
 
+/* ---- virtual environment (Python.VirtualEnv, VIRTUAL_ENV) ------------- */
+
+/* The version "X.Y" a venv was made for: "version" (python -m venv) or
+ * "version_info" (virtualenv) of its pyvenv.cfg. 0 when found. */
 static int
-start_python(const OpyConfig *cfg)
+venv_cfg_version(const char *cfg_path, int *major, int *minor)
+{
+    char line[512];
+    FILE *f = fopen(cfg_path, "r");
+    int found = -1;
+
+    if (f == NULL)
+        return -1;
+    while (found < 0 && fgets(line, sizeof line, f) != NULL) {
+        char *p = line, *eq = strchr(line, '=');
+        size_t klen;
+
+        if (eq == NULL)
+            continue;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        klen = (size_t) (eq - p);
+        while (klen > 0 && (p[klen - 1] == ' ' || p[klen - 1] == '\t'))
+            klen--;
+        if ((klen == 7 && strncmp(p, "version", 7) == 0) ||
+            (klen == 12 && strncmp(p, "version_info", 12) == 0)) {
+            if (sscanf(eq + 1, " %d.%d", major, minor) == 2)
+                found = 0;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* The version of the lib/pythonX.Y folder of a venv. 0 when found. */
+static int
+venv_lib_version(const char *venv, int *major, int *minor)
+{
+    char path[PATH_MAX];
+    DIR *d;
+    struct dirent *e;
+    int found = -1;
+
+    if (snprintf(path, sizeof path, "%s/lib", venv) >= (int) sizeof path || (d = opendir(path)) == NULL)
+        return -1;
+    while (found < 0 && (e = readdir(d)) != NULL)
+        if (sscanf(e->d_name, "python%d.%d", major, minor) == 2)
+            found = 0;
+    closedir(d);
+    return found;
+}
+
+/* Checks the virtual environment at `configured` (from `origin`, for the
+ * messages) and returns the malloc'ed path of its interpreter, or NULL
+ * after logging why it is refused. */
+static char *
+check_venv(const char *configured, const char *origin)
+{
+    char *venv = realpath(configured, NULL), *exe = NULL;
+    char path[PATH_MAX];
+    struct stat st;
+    int major = 0, minor = 0;
+    int running_major = (int) (Py_Version >> 24), running_minor = (int) ((Py_Version >> 16) & 0xFF);
+    static const char *const names[] = {"python3", "python"};
+    size_t i;
+
+    if (venv == NULL || stat(venv, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        opy_log(OPY_LOG_ERROR, "OPY0040 the virtual environment \"%s\" (%s) is not a folder (%s); "
+                "Orthanc will not start", configured, origin, venv == NULL ? strerror(errno) : "not a directory");
+        goto error;
+    }
+    if (snprintf(path, sizeof path, "%s/pyvenv.cfg", venv) >= (int) sizeof path ||
+        stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        opy_log(OPY_LOG_ERROR, "OPY0040 the folder \"%s\" (%s) is not a virtual environment: it has no "
+                "pyvenv.cfg (make one with: python3 -m venv %s); Orthanc will not start",
+                configured, origin, configured);
+        goto error;
+    }
+    if (venv_cfg_version(path, &major, &minor) < 0 && venv_lib_version(venv, &major, &minor) < 0) {
+        opy_log(OPY_LOG_ERROR, "OPY0041 the virtual environment \"%s\" (%s) does not say which Python it "
+                "was made for (no version in pyvenv.cfg, no lib/pythonX.Y); the plugin embeds Python %d.%d; "
+                "Orthanc will not start", configured, origin, running_major, running_minor);
+        goto error;
+    }
+    if (major != running_major || minor != running_minor) {
+        opy_log(OPY_LOG_ERROR, "OPY0041 the virtual environment \"%s\" (%s) was made for Python %d.%d, "
+                "but the plugin embeds Python %d.%d: make it again with python%d.%d -m venv; "
+                "Orthanc will not start", configured, origin, major, minor, running_major, running_minor,
+                running_major, running_minor);
+        goto error;
+    }
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (snprintf(path, sizeof path, "%s/bin/%s", venv, names[i]) < (int) sizeof path &&
+            access(path, X_OK) == 0) {
+            exe = strdup(path);
+            break;
+        }
+    }
+    if (exe == NULL)
+        opy_log(OPY_LOG_ERROR, "OPY0040 the virtual environment \"%s\" (%s) has no bin/python3; "
+                "Orthanc will not start", configured, origin);
+    else
+        opy_log(OPY_LOG_WARNING, "OPY0042 Using the virtual environment %s (Python %d.%d, %s)",
+                venv, major, minor, origin);
+error:
+    free(venv);
+    return exe;
+}
+
+static int
+start_python(const OpyConfig *cfg, const char *executable)
 {
     PyConfig config;
     int rc = -1;
@@ -165,9 +282,13 @@ start_python(const OpyConfig *cfg)
     config.install_signal_handlers = 0;
     config.parse_argv = 0;
     config.verbose = cfg->verbose;
-    if (check_status(PyConfig_SetBytesString(&config, &config.program_name, OPY_PYTHON_EXECUTABLE),
+    /* With a venv's interpreter as sys.executable, Python's own start
+     * (site.py reads the pyvenv.cfg next to it) makes sys.prefix the venv
+     * and puts its site-packages on sys.path, as running that interpreter
+     * would; multiprocessing's spawn / forkserver children start it too. */
+    if (check_status(PyConfig_SetBytesString(&config, &config.program_name, executable),
                      "program name") < 0 ||
-        check_status(PyConfig_SetBytesString(&config, &config.executable, OPY_PYTHON_EXECUTABLE),
+        check_status(PyConfig_SetBytesString(&config, &config.executable, executable),
                      "executable") < 0 ||
         check_status(Py_InitializeFromConfig(&config), "initialization") < 0)
         goto done;
@@ -203,19 +324,57 @@ keep_fork_default(void)
 /* The module name of a script named orthanc.py (README, "What the script sees"). */
 #define OPY_PRIVATE_SCRIPT_MODULE "_orthanc_script"
 
+/* sys.path: the folders of the scripts first (in their order, each once),
+ * then the folders of Python.PythonPath, then Python's own. 0, or -1 with
+ * an exception. */
+static int
+setup_sys_path(char *const *dirs, size_t n_dirs, const OpyConfig *cfg)
+{
+    PyObject *sys_path = PySys_GetObject("path");  /* borrowed */
+    Py_ssize_t at = 0;
+    size_t i, j;
+
+    if (sys_path == NULL || !PyList_Check(sys_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    for (i = 0; i < n_dirs + cfg->n_python_path; i++) {
+        const char *dir = i < n_dirs ? dirs[i] : cfg->python_path[i - n_dirs];
+        char *resolved = NULL;
+        PyObject *d;
+        int dup = 0;
+
+        for (j = 0; j < i && j < n_dirs; j++)
+            dup |= i < n_dirs && strcmp(dirs[j], dir) == 0;
+        if (dup)
+            continue;
+        if (i >= n_dirs) {
+            struct stat st;
+
+            resolved = realpath(dir, NULL);
+            if (resolved == NULL || stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
+                opy_log(OPY_LOG_WARNING, "OPY0043 Python.PythonPath: \"%s\" is not a folder (added to "
+                        "sys.path all the same)", dir);
+        }
+        d = PyUnicode_DecodeFSDefault(resolved ? resolved : dir);
+        free(resolved);
+        if (d == NULL || PyList_Insert(sys_path, at++, d) < 0) {
+            Py_XDECREF(d);
+            return -1;
+        }
+        Py_DECREF(d);
+    }
+    return 0;
+}
+
 /* Import the script at `path` as module `name`. 0, or -1 with an exception. */
 static int
-import_script(const char *dir, const char *path, const char *name)
+import_script(const char *path, const char *name)
 {
-    PyObject *sys_path = NULL, *d = NULL, *util = NULL, *spec = NULL, *module = NULL;
+    PyObject *util = NULL, *spec = NULL, *module = NULL;
     PyObject *modules, *loader = NULL, *r = NULL;
     int rc = -1;
 
-    sys_path = PySys_GetObject("path");             /* borrowed */
-    if (sys_path == NULL || (d = PyUnicode_DecodeFSDefault(dir)) == NULL ||
-        PyList_Insert(sys_path, 0, d) < 0)
-        goto done;
-    sys_path = NULL;
     util = PyImport_ImportModule("importlib.util");
     if (util == NULL)
         goto done;
@@ -252,34 +411,163 @@ done:
     Py_XDECREF(module);
     Py_XDECREF(spec);
     Py_XDECREF(util);
-    Py_XDECREF(d);
     return rc;
 }
 
-int
-opy_interp_start(const OpyConfig *cfg, const char *script)
+/* Development mode: the modules imported from the folders of the scripts
+ * and of Python.PythonPath (not from a site-packages) are watched too. */
+static const char imported_source[] =
+    "def _opy_imported(dirs):\n"
+    "    import os, sys\n"
+    "    out = []\n"
+    "    for m in list(sys.modules.values()):\n"
+    "        f = getattr(m, '__file__', None)\n"
+    "        if not isinstance(f, str) or not f.endswith('.py'):\n"
+    "            continue\n"
+    "        f = os.path.abspath(f)\n"
+    "        if '/site-packages/' in f or '/dist-packages/' in f:\n"
+    "            continue\n"
+    "        if any(f.startswith(d.rstrip('/') + '/') for d in dirs):\n"
+    "            out.append(f)\n"
+    "    return out\n";
+
+static void
+watch_imported(char *const *dirs, size_t n_dirs, const OpyConfig *cfg)
 {
-    const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
-    char *dir = NULL, *name = NULL;
+    PyObject *globals = NULL, *code = NULL, *r = NULL, *list = NULL, *files = NULL, *f;
+    size_t i;
+    Py_ssize_t k;
+
+    list = PyList_New(0);
+    globals = PyDict_New();
+    if (list == NULL || globals == NULL ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto done;
+    for (i = 0; i < n_dirs + cfg->n_python_path; i++) {
+        char *real = realpath(i < n_dirs ? dirs[i] : cfg->python_path[i - n_dirs], NULL);
+        PyObject *d = real ? PyUnicode_DecodeFSDefault(real) : NULL;
+
+        free(real);
+        if (d != NULL && PyList_Append(list, d) < 0) {
+            Py_DECREF(d);
+            goto done;
+        }
+        Py_XDECREF(d);
+        PyErr_Clear();
+    }
+    code = Py_CompileString(imported_source, "<orthanc-devmode>", Py_file_input);
+    if (code == NULL || (r = PyEval_EvalCode(code, globals, globals)) == NULL)
+        goto done;
+    f = PyDict_GetItemString(globals, "_opy_imported");    /* borrowed */
+    if (f == NULL || (files = PyObject_CallFunctionObjArgs(f, list, NULL)) == NULL)
+        goto done;
+    for (k = 0; PyList_Check(files) && k < PyList_Size(files); k++) {
+        PyObject *bytes = PyUnicode_EncodeFSDefault(PyList_GetItem(files, k));
+
+        if (bytes != NULL)
+            opy_dev_watch_add(PyBytes_AsString(bytes));
+        Py_XDECREF(bytes);
+    }
+done:
+    if (PyErr_Occurred())
+        opy_error_log("OPY0047", "listing the modules to watch (development mode)");
+    Py_XDECREF(files);
+    Py_XDECREF(r);
+    Py_XDECREF(code);
+    Py_XDECREF(globals);
+    Py_XDECREF(list);
+}
+
+static void
+free_strings(char **v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int
+opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
+{
+    char **dirs = NULL, **names = NULL, *exe = NULL, *joined = NULL;
+    const char *venv = cfg->virtual_env_set ? cfg->virtual_env : getenv("VIRTUAL_ENV");
+    size_t i, j, len = 1;
     int rc = -1;
 
-    /* script is absolute (the caller resolved it): dir is never empty */
-    dir = strndup(script, base - script > 1 ? (size_t) (base - script - 1) : 1);
-    /* the caller checked the ".py"; a script named orthanc.py is imported
-     * as OPY_PRIVATE_SCRIPT_MODULE, so that "import orthanc" (in the script
-     * itself too) keeps finding the built-in module */
-    name = strcmp(base, "orthanc.py") == 0 ? strdup(OPY_PRIVATE_SCRIPT_MODULE)
-                                           : strndup(base, strlen(base) - 3);
-    opy_script_name = strdup(base);
-    if (dir == NULL || name == NULL || opy_script_name == NULL)
-        goto done;
-    opy_log(OPY_LOG_WARNING, "OPY0008 Using Python script \"%s\" from directory: %s",
-            opy_script_name, dir);
+    /* a restart (POST /tools/reset): what the previous start left */
+    for (i = 0; i < opy_scripts_count; i++) {
+        free(opy_scripts_bases[i]);
+        free(opy_scripts_paths[i]);
+    }
+    free(opy_scripts_bases);
+    free(opy_scripts_paths);
+    opy_scripts_bases = opy_scripts_paths = NULL;
+    opy_scripts_count = 0;
+    free(script_names);
+    script_names = NULL;
+    opy_script_name = "?";
 
+    dirs = calloc(n, sizeof *dirs);
+    names = calloc(n, sizeof *names);
+    opy_scripts_bases = calloc(n, sizeof *opy_scripts_bases);
+    opy_scripts_paths = calloc(n, sizeof *opy_scripts_paths);
+    if (dirs == NULL || names == NULL || opy_scripts_bases == NULL || opy_scripts_paths == NULL)
+        goto done;
+    opy_scripts_count = n;
+    for (i = 0; i < n; i++) {
+        const char *script = scripts[i];
+        const char *base = strrchr(script, '/') ? strrchr(script, '/') + 1 : script;
+
+        /* script is absolute (the caller resolved it): dir is never empty */
+        dirs[i] = strndup(script, base - script > 1 ? (size_t) (base - script - 1) : 1);
+        /* the caller checked the ".py"; a script named orthanc.py is
+         * imported as OPY_PRIVATE_SCRIPT_MODULE, so that "import orthanc"
+         * (in the script itself too) keeps finding the built-in module */
+        names[i] = strcmp(base, "orthanc.py") == 0 ? strdup(OPY_PRIVATE_SCRIPT_MODULE)
+                                                   : strndup(base, strlen(base) - 3);
+        opy_scripts_bases[i] = strdup(base);
+        opy_scripts_paths[i] = strdup(script);
+        if (dirs[i] == NULL || names[i] == NULL || opy_scripts_bases[i] == NULL ||
+            opy_scripts_paths[i] == NULL)
+            goto done;
+        len += strlen(base) + 2;
+        for (j = 0; j < i; j++) {
+            if (strcmp(names[j], names[i]) == 0) {
+                opy_log(OPY_LOG_ERROR, "OPY0044 the scripts \"%s\" and \"%s\" would both be imported "
+                        "as module \"%s\": each script needs a file name of its own; Orthanc will not "
+                        "start", opy_scripts_paths[j], script, names[i]);
+                goto done;
+            }
+        }
+    }
+    joined = malloc(len);
+    if (joined == NULL)
+        goto done;
+    joined[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(joined, ", ");
+        strcat(joined, opy_scripts_bases[i]);
+    }
+    opy_script_name = script_names = joined;
+    joined = NULL;
+    for (i = 0; i < n; i++)
+        opy_log(OPY_LOG_WARNING, "OPY0008 Using Python script \"%s\" from directory: %s",
+                opy_scripts_bases[i], dirs[i]);
+
+    if (venv != NULL && venv[0] != '\0') {
+        exe = check_venv(venv, cfg->virtual_env_set ? "Python.VirtualEnv" : "environment variable VIRTUAL_ENV");
+        if (exe == NULL)
+            goto done;
+    }
     pin_libraries();
     if (!atfork_registered && pthread_atfork(NULL, NULL, after_fork_in_child) == 0)
         atfork_registered = 1;
-    if (start_python(cfg) < 0)
+    if (start_python(cfg, exe != NULL ? exe : OPY_PYTHON_EXECUTABLE) < 0)
         goto done;
     main_tstate = PyThreadState_Get();
     running = 1;
@@ -297,15 +585,32 @@ opy_interp_start(const OpyConfig *cfg, const char *script)
 #if PY_VERSION_HEX >= 0x030E0000
     keep_fork_default();
 #endif
-
-    opy_registration_open = 1;
-    if (import_script(dir, script, name) < 0) {
-        opy_registration_open = 0;
-        opy_error_log("OPY0007", "the import of the script (Orthanc will not start)");
+    if (setup_sys_path(dirs, n, cfg) < 0) {
+        opy_error_log("OPY0009", "setting sys.path");
         goto stop;
     }
+
+    opy_registration_open = 1;
+    for (i = 0; i < n; i++) {
+        char what[PATH_MAX + 64];
+
+        opy_script_current = opy_scripts_bases[i];
+        if (import_script(scripts[i], names[i]) < 0) {
+            opy_registration_open = 0;
+            snprintf(what, sizeof what, "the import of the script %s (%s)", opy_scripts_bases[i],
+                     cfg->development_mode ? "development mode: Orthanc answers with this traceback"
+                                           : "Orthanc will not start");
+            free(opy_interp_import_error);
+            opy_interp_import_error = opy_error_log_text("OPY0007", what);
+            opy_script_current = NULL;
+            goto stop;
+        }
+    }
+    opy_script_current = NULL;
     opy_cb_changes_watch_stop();
     opy_registration_open = 0;
+    if (cfg->development_mode)
+        watch_imported(dirs, n, cfg);
 
     if (cfg->display_memory) {
         memory_stop = 0;
@@ -318,8 +623,10 @@ stop:
     PyEval_SaveThread();
     opy_interp_stop();
 done:
-    free(name);
-    free(dir);
+    free(exe);
+    free(joined);
+    free_strings(names, n);
+    free_strings(dirs, n);
     return rc;
 }
 
@@ -432,6 +739,7 @@ opy_interp_stop(void)
         opy_log(OPY_LOG_WARNING, "OPY0022 a Python callback is still running while Orthanc stops");
 
     PyEval_RestoreThread(main_tstate);
+    opy_async_stop(OPY_STOP_GRACE_MS);  /* the loop of the async callbacks, if started */
     alive = join_script_threads();
     opy_log_flush_streams();        /* also when Python is left unfinalized */
     if (alive != NULL && alive[0] != '\0') {
@@ -451,6 +759,7 @@ opy_interp_stop(void)
         return;
     }
     opy_families_finalize();
+    opy_async_finalize();
     Py_CLEAR(opy_module);
     if (Py_FinalizeEx() < 0)
         opy_log(OPY_LOG_WARNING, "OPY0015 Python finalization reported an error (buffered data lost)");

@@ -9,6 +9,8 @@
 #include "opy_python.h"
 #include "opy_bytes.h"
 #include "opy_config.h"
+#include "opy_devmode.h"
+#include "opy_error.h"
 #include "opy_interp.h"
 #include "opy_log.h"
 #include "opy_gil.h"
@@ -83,7 +85,8 @@ ORTHANC_PLUGINS_API int32_t
 OrthancPluginInitialize(OrthancPluginContext *context)
 {
     OpyConfig cfg;
-    char *json, *script = NULL;
+    char *json, **scripts = NULL;
+    size_t i, n = 0;
     int rc = -1;
 
     opy_sdk_init(context);
@@ -106,27 +109,58 @@ OrthancPluginInitialize(OrthancPluginContext *context)
     }
     OrthancPluginFreeString(context, json);
 
-    if (cfg.script == NULL) {
-        opy_log(OPY_LOG_WARNING, "OPY0001 no Python script configured (option \"PythonScript\" or "
-                "\"Python.Path\"): the Python interpreter is not started");
+    if (cfg.script == NULL && cfg.n_scripts == 0) {
+        opy_log(OPY_LOG_WARNING, "OPY0001 no Python script configured (option \"PythonScript\", "
+                "\"Python.Path\" or \"Python.Scripts\"): the Python interpreter is not started");
         rc = 0;
         goto done;
     }
-    script = check_script(cfg.script);
-    if (script == NULL)
+    /* PythonScript / Python.Path first, then Python.Scripts, in order */
+    scripts = calloc(cfg.n_scripts + 1, sizeof *scripts);
+    if (scripts == NULL)
         goto done;
+    if (cfg.script != NULL && (scripts[n++] = check_script(cfg.script)) == NULL)
+        goto done;
+    for (i = 0; i < cfg.n_scripts; i++)
+        if ((scripts[n++] = check_script(cfg.scripts[i])) == NULL)
+            goto done;
     if (Py_IsInitialized()) {
         opy_log(OPY_LOG_ERROR, "OPY0006 Python is already initialised in this process: another plugin "
                 "(for instance the official Python plugin) owns the interpreter; load only one");
         goto done;
     }
     opy_gil_allow_threads = cfg.allow_threads;
-    if (opy_interp_start(&cfg, script) < 0)
+    opy_dev_mode = cfg.development_mode;
+    if (cfg.development_mode) {
+        opy_log(OPY_LOG_WARNING, "OPY0046 development mode is on (\"Python.DevelopmentMode\"): HTTP "
+                "errors of Python routes carry their traceback, and the scripts are reloaded when "
+                "they change; do not use it in production");
+        opy_dev_watch_clear();
+        for (i = 0; i < n; i++)
+            opy_dev_watch_add(scripts[i]);
+    }
+    free(opy_interp_import_error);
+    opy_interp_import_error = NULL;
+    if (opy_interp_start(&cfg, scripts, n) < 0) {
+        /* development mode: a script that does not import is answered
+         * with, until it changes, instead of stopping Orthanc */
+        if (!cfg.development_mode || opy_interp_import_error == NULL)
+            goto done;
+        opy_dev_serve_import_error(opy_interp_import_error);
+        free(opy_interp_import_error);
+        opy_interp_import_error = NULL;
+        (void) opy_dev_watch_start(0);  /* logged when it fails */
+        rc = 0;
         goto done;
+    }
+    if (cfg.development_mode)
+        (void) opy_dev_watch_start(1);  /* logged when it fails */
     started = 1;
     rc = 0;
 done:
-    free(script);
+    for (i = 0; i < n; i++)
+        free(scripts[i]);
+    free(scripts);
     opy_config_free(&cfg);
     return rc;
 }
@@ -153,6 +187,7 @@ ORTHANC_PLUGINS_API void
 OrthancPluginFinalize(void)
 {
     dump_call_counts();
+    opy_dev_watch_stop();
     if (started) {
         opy_interp_stop();
         started = 0;

@@ -3,6 +3,7 @@
  * opy_registry.c - registration window.
  */
 #include "opy_registry.h"
+#include "opy_async.h"
 #include "opy_args.h"
 
 int opy_registration_open;
@@ -59,5 +60,5 @@ opy_registry_one_callable(const char *fname, PyObject *const *args, Py_ssize_t n
 
     if (opy_args_parse(fname, args, nargs, kwnames, names, 1, 1, a) < 0)
         return NULL;
-    return a[0];
+    return opy_async_adapt(a[0]);       /* async def: its synchronous wrapper */
 }

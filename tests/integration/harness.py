@@ -181,6 +181,9 @@ class Orthanc:
                  log is Orthanc's standard error (orthanc.log holds both).
     stdout_pipe  True: Orthanc's standard output is a pipe that the test
                  reads itself (self.proc.stdout); nothing goes to stdout.txt
+    env          extra environment variables of Orthanc's process (set after
+                 the runner's PYTHONHOME, PYTHONPATH and VIRTUAL_ENV are
+                 removed)
 
     Orthanc's standard output always goes to stdout.txt (out_text,
     wait_out, ...: print() of the script); err_text, wait_err, ... read its
@@ -189,7 +192,7 @@ class Orthanc:
 
     def __init__(self, workdir, plugin=None, script=None, script_name=None,
                  config=None, subst=None, plugins=None, script_key=True,
-                 count_calls=True, verbose=True, logfile=False, stdout_pipe=False):
+                 count_calls=True, verbose=True, logfile=False, stdout_pipe=False, env=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.plugin = str(plugin or plugin_path())
@@ -206,6 +209,7 @@ class Orthanc:
         self.verbose = verbose
         self.logfile = logfile
         self.stdout_pipe = stdout_pipe
+        self.extra_env = dict(env or {})
         self.log_path = self.workdir / 'orthanc.log'
         self.stdout_path = self.workdir / 'stdout.txt'
         self.stderr_path = self.workdir / ('stderr.txt' if logfile else 'orthanc.log')
@@ -279,8 +283,11 @@ class Orthanc:
         env = dict(os.environ)
         # Python settings of the test runner must not leak into the embedded
         # interpreter.
-        for key in ('PYTHONHOME', 'PYTHONPATH'):
+        # (VIRTUAL_ENV: the plugin runs in that venv when the configuration
+        # names none)
+        for key in ('PYTHONHOME', 'PYTHONPATH', 'VIRTUAL_ENV'):
             env.pop(key, None)
+        env.update(self.extra_env)
         env.pop('OPY_CALL_COUNTS', None)
         counts = self.counts_path()
         if counts is not None:

@@ -230,9 +230,10 @@ WRONG_TYPES = {
     'true': (True, 'a boolean'),
     'null': (None, 'null'),
 }
-STRING_KEYS = ['PythonScript', 'Python.Path']
+STRING_KEYS = ['PythonScript', 'Python.Path', 'Python.VirtualEnv']
 BOOL_KEYS = ['PythonVerbose', 'Python.Verbose', 'Python.AllowThreads',
-             'Python.DisplayMemoryUsage', 'Python.LogOutput']
+             'Python.DisplayMemoryUsage', 'Python.LogOutput', 'Python.DevelopmentMode']
+LIST_KEYS = ['Python.Scripts', 'Python.PythonPath']
 
 
 def _config_with(key, value, script_path):
@@ -249,7 +250,9 @@ def _config_with(key, value, script_path):
 
 @pytest.mark.parametrize('key,kind', [(k, t) for k in STRING_KEYS + BOOL_KEYS for t in sorted(WRONG_TYPES)
                                       if not (k in BOOL_KEYS and t == 'true')]
-                         + [(k, 'string') for k in BOOL_KEYS] + [('Python', 'number'), ('Python', 'array')])
+                         + [(k, 'string') for k in BOOL_KEYS + LIST_KEYS]
+                         + [(k, t) for k in LIST_KEYS for t in ('number', 'object', 'null')]
+                         + [('Python', 'number'), ('Python', 'array')])
 def test_wrong_type_refuses(orthanc_factory, key, kind):
     # "PythonScript": 42 used to start Orthanc without the script, silently.
     value, found = WRONG_TYPES.get(kind, ('yes', 'a string'))
@@ -257,7 +260,17 @@ def test_wrong_type_refuses(orthanc_factory, key, kind):
                           script_key=False)
     srv.overrides.update(_config_with(key, value, srv.script_path) if key != 'Python' else {key: value})
     text = srv.start_expect_failure(timeout=REFUSAL_TIMEOUT)
-    expected = {'Python': 'an object'}.get(key, 'a string' if key in STRING_KEYS else 'true or false')
+    expected = {'Python': 'an object'}.get(key, 'a string' if key in STRING_KEYS else
+                                           'a list of strings' if key in LIST_KEYS else 'true or false')
     refused_with(srv, text, 'OPY0029', r'OPY0029 configuration option "%s" must be %s, not %s' % (
         re.escape(key), expected, re.escape(found)))
+    assert 'MUST NOT RUN' not in srv.out_text()
+
+
+def test_list_with_a_non_string_refuses(orthanc_factory):
+    srv = orthanc_factory(start=False, script="print('MUST NOT RUN')\n", script_name='typed.py')
+    srv.overrides.update({'Python': {'Path': str(srv.script_path), 'Scripts': ['typed.py', 3]}})
+    text = srv.start_expect_failure(timeout=REFUSAL_TIMEOUT)
+    refused_with(srv, text, 'OPY0029', r'OPY0029 configuration option "Python.Scripts" must be a list '
+                 r'of strings, not a list with an item that is not a string')
     assert 'MUST NOT RUN' not in srv.out_text()

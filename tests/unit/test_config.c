@@ -142,3 +142,47 @@ TEST_IMPL(config_log_output)
     ASSERT_TRUE(c.script == NULL);
     return 0;
 }
+
+TEST_IMPL(config_lists_venv_devmode)
+{
+    OpyConfig c;
+
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"Scripts\": [\"a.py\", \"b\\u00e9.py\"], "
+                                   "\"PythonPath\": [], \"VirtualEnv\": \"/v\", "
+                                   "\"DevelopmentMode\": true}}", &c), 0);
+    ASSERT_EQ_INT((int) c.n_scripts, 2);
+    ASSERT_EQ_STR(c.scripts[0], "a.py");
+    ASSERT_EQ_STR(c.scripts[1], "b\xc3\xa9.py");
+    ASSERT_EQ_INT((int) c.n_python_path, 0);
+    ASSERT_EQ_STR(c.virtual_env, "/v");
+    ASSERT_EQ_INT(c.virtual_env_set, 1);
+    ASSERT_EQ_INT(c.development_mode, 1);
+    opy_config_free(&c);
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"PythonPath\": [\"/x\", \"/y\"]}}", &c), 0);
+    ASSERT_EQ_INT((int) c.n_python_path, 2);
+    ASSERT_EQ_STR(c.python_path[1], "/y");
+    ASSERT_EQ_INT(c.virtual_env_set, 0);
+    ASSERT_EQ_INT(c.development_mode, 0);
+    opy_config_free(&c);
+    /* wrong types: the start is refused (OPY0029) */
+    fake.last_log[0] = '\0';
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"Scripts\": \"a.py\", \"Path\": \"p.py\"}}", &c), -1);
+    ASSERT_CONTAINS(fake.last_log, "OPY0029");
+    ASSERT_CONTAINS(fake.last_log, "Python.Scripts");
+    ASSERT_CONTAINS(fake.last_log, "a list of strings, not a string");
+    fake.last_log[0] = '\0';
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"PythonPath\": [\"/x\", 3, {\"a\": [1]}]}}", &c), -1);
+    ASSERT_CONTAINS(fake.last_log, "OPY0029");
+    ASSERT_CONTAINS(fake.last_log, "Python.PythonPath");
+    fake.last_log[0] = '\0';
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"VirtualEnv\": 1}}", &c), -1);
+    ASSERT_CONTAINS(fake.last_log, "Python.VirtualEnv");
+    fake.last_log[0] = '\0';
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"DevelopmentMode\": \"yes\"}}", &c), -1);
+    ASSERT_CONTAINS(fake.last_log, "Python.DevelopmentMode");
+    /* bad JSON inside a list */
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"Scripts\": [\"a.py\" \"b.py\"]}}", &c), -1);
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"Scripts\": [\"a.py\", ]}}", &c), -1);
+    ASSERT_EQ_INT(opy_config_parse("{\"Python\": {\"Scripts\": [\"a.py\"", &c), -1);
+    return 0;
+}
