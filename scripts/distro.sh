@@ -118,7 +118,7 @@ copy_source() {
   # compare with), as on the host
   rm -rf "$ROOT/opy/shared"
   if [ -d "$SRC/../shared" ]; then
-    cp -r "$SRC/../shared" "$ROOT/opy/shared"
+    cp -rL "$SRC/../shared" "$ROOT/opy/shared"
     chmod -R u+w "$ROOT/opy/shared"
   fi
 }

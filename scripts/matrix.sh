@@ -56,7 +56,30 @@ sdk13_header() {
   echo "$dest/usr/include/orthanc/OrthancCPlugin.h"
 }
 
+# The chroots are made (debootstrap and apt, mostly waiting on the network)
+# while bookworm's part keeps the CPU busy: on a fresh machine that is 4 to
+# 5 minutes less.  Each part still prepares its chroot itself (a no-op when
+# this has done it, a new try when this failed).
+prep_pid=""
+if [[ " $PARTS " == *" bookworm "* ]]; then
+  chroots=""
+  [[ " $PARTS " == *" sid "* || " $PARTS " == *" bookworm-sdk-1.13 "* ]] && chroots="sid"
+  [[ " $PARTS " == *" trixie "* ]] && chroots="$chroots trixie"
+  if [ -n "$chroots" ]; then
+    echo "=== matrix: preparing the chroots ($chroots) in the background: $LOGS/prepare.log ==="
+    (for c in $chroots; do bash scripts/distro.sh "$c" prepare || exit 1; done) >"$LOGS/prepare.log" 2>&1 &
+    prep_pid=$!
+  fi
+fi
+
+wait_prepared() {
+  [ -n "$prep_pid" ] || return 0
+  wait "$prep_pid" || echo "matrix.sh: preparing the chroots failed (see $LOGS/prepare.log)" >&2
+  prep_pid=""
+}
+
 for part in $PARTS; do
+  [ "$part" = bookworm ] || wait_prepared
   case "$part" in
     bookworm)
       run_part bookworm bash scripts/test.sh ;;
@@ -73,6 +96,7 @@ for part in $PARTS; do
       echo "matrix.sh: unknown part $part" >&2; exit 2 ;;
   esac
 done
+wait_prepared
 
 describe() {
   case "$1" in

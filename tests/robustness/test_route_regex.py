@@ -11,6 +11,7 @@ refuses the start with OPY0007 and the traceback."""
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,6 @@ BAD = {
     '/a{1,2}{3}': 'multiple repeat',
     # Python refuses, boost would take (the check is at least as strict)
     '/a(?<name>x)': 'unknown extension',
-    '/a\\z': 'bad escape',
     # Python takes, boost kills Orthanc
     '/a(?P<name>x)': r'\(\?P\.\.\.\) .* refused by boost',
     '/(?P<n>x)(?P=n)': r'\(\?P\.\.\.\)',
@@ -52,6 +52,10 @@ BAD = {
     '/\\u0041': r'\\uXXXX and \\UXXXXXXXX',
     '/[\\U00000041]': r'\\uXXXX and \\UXXXXXXXX',
 }
+# \z: Python refuses it up to 3.13; 3.14 reads it as boost does (the end of
+# the text)
+if sys.version_info < (3, 14):
+    BAD['/a\\z'] = 'bad escape'
 # (pattern, uri, groups): what both engines read alike still works
 GOOD = [
     ('(?i)/good/x', '/good/X', []),
@@ -62,6 +66,8 @@ GOOD = [
     ('/good/api/{id}', '/good/api/{id}', []),
     ('/good/([^/]+)/(.*)', '/good/p/q/r', ['p', 'q/r']),
 ]
+if sys.version_info >= (3, 14):
+    GOOD.append(('/good/z\\z', '/good/z', []))
 
 
 @pytest.fixture(scope='module')

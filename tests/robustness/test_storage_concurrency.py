@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import dicomgen
+import harness
 
 SCRIPT = Path(__file__).resolve().parent / 'scripts' / 'storage_concurrency.py'
 PATIENTS = 6
@@ -54,9 +55,12 @@ def test_delete_during_uploads_and_reads(srv):
     elapsed = time.monotonic() - t0
     assert elapsed < 120
     assert all(d.result() == 200 for d in deletes)
+    # 200, or 404 once its patient was deleted (Orthanc 1.13 may also answer
+    # 400 itself for a resource deleted while it answers: no OPY0010 below,
+    # so no storage callback failed); never a 500 or a hang
+    allowed = {200, 404} | ({400} if harness.orthanc_version() >= (1, 13, 0) else set())
     for r in reads:
-        # 200, or 404 once its patient was deleted; never a 500 or a hang
-        assert set(r.result()) <= {200, 404}, r.result()
+        assert set(r.result()) <= allowed, r.result()
     for u in uploads:
         u.result()
 
