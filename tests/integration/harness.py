@@ -588,6 +588,21 @@ class Orthanc:
 _PREFIX = r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] (?:\| job [^|\n]* \| )?(?:\([a-z]+\) )?'
 
 
+def raw_exchange(port, request, timeout=60):
+    """Send request bytes to 127.0.0.1:port on a new connection and read
+    until the server closes it: (head, body) of what came back, as bytes."""
+    with socket.create_connection(('127.0.0.1', port), timeout=timeout) as s:
+        s.sendall(request)
+        chunks = []
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    head, _, body = b''.join(chunks).partition(b'\r\n\r\n')
+    return head, body
+
+
 def line(message, level='[IWE]'):
     """Regex (for wait_log/count_log) of a whole log line at level ('I',
     'W', 'E'; default any) whose message is the regex message."""

@@ -17,11 +17,12 @@
 
 import json
 import re
-import socket
 import time
 from pathlib import Path
 
 import pytest
+
+import harness
 
 SCRIPT = Path(__file__).resolve().parent / 'scripts' / 'hostile_calls.py'
 
@@ -81,16 +82,8 @@ def srv(orthanc_factory):
 
 def raw_get(srv, path):
     """The raw answer (head and body bytes) of GET path."""
-    with socket.create_connection(('127.0.0.1', srv.http_port), timeout=60) as s:
-        s.sendall(b'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' % path.encode())
-        data = b''
-        while True:
-            chunk = s.recv(1 << 16)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b'\r\n\r\n')
-    return head, body
+    return harness.raw_exchange(
+        srv.http_port, b'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' % path.encode())
 
 
 @pytest.mark.parametrize('case', sorted(VALUE_ERRORS))

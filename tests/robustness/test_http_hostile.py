@@ -15,7 +15,6 @@ the process bigger."""
 import hashlib
 import json
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -33,16 +32,8 @@ def srv(orthanc_factory):
 
 def raw(srv, request, timeout=60):
     """Send request bytes on a new connection; returns (status, body)."""
-    with socket.create_connection(('127.0.0.1', srv.http_port), timeout=timeout) as s:
-        s.sendall(request)
-        data = b''
-        while True:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b'\r\n\r\n')
-    assert head.startswith(b'HTTP/1.'), data[:200]
+    head, body = harness.raw_exchange(srv.http_port, request, timeout)
+    assert head.startswith(b'HTTP/1.'), (head + body)[:200]
     return int(head.split()[1]), body
 
 
