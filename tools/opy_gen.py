@@ -85,6 +85,7 @@ class Gen:
         self.functions = []     # mechanical plans, module level
         self.methods = {o: [] for o in self.objects}
         self.custom_entries = []  # (class or None, python name, c symbol)
+        self.family_names = {}    # Register... of the header listed in overrides "families": python names
         self.call_names = []      # public callables, index = slot in opy_gen_calls[]
         self.since = dict(overrides.get("_since_table", {}))   # facts for headers without annotations
         self.since.update(model.get("since", {}))             # the header's own annotations win
@@ -236,8 +237,13 @@ class Gen:
             return
         if cb and name.startswith("Register"):
             counts["callbacks"] += 1
-            self.coverage.append((f["c_name"], "callbacks", "",
-                                  "callback registration: hand-written family (src/opy_cb_*.c)"))
+            fam = ov.get("families", {}).get(name)
+            if fam:
+                self.family_names[name] = fam["python"]
+                self.coverage.append((f["c_name"], "callbacks", " ".join(fam["python"]), fam["why"]))
+            else:
+                self.coverage.append((f["c_name"], "callbacks", "",
+                                      "callback registration: hand-written family (src/opy_cb_*.c)"))
             return
         if name in ov["custom"]:
             counts["other"] += 1
@@ -821,8 +827,10 @@ class Gen:
                     raise SystemExit("opy_gen: no stub for %s in %s" % (name, extra_path))
                 used.add(name)
                 out.append(custom_stubs[name] + "\n")
+        gated = {py for fam in self.ov.get("families", {}).values() for py in fam["python"]}
+        present = {py for names in self.family_names.values() for py in names}
         for key, text in custom_stubs.items():
-            if key not in used and "." not in key:
+            if key not in used and "." not in key and (key not in gated or key in present):
                 out.append(text + "\n")     # module parts written by hand (Register..., LogHandler)
         self.write(os.path.join(outdir, "orthanc.pyi"), "".join(out))
 
@@ -856,6 +864,22 @@ class Gen:
             lines.append("%-45s %-16s %-28s %-45s %s" % (c_name, self.since_label(c_name), status, py, why))
         self.write(os.path.join(outdir, "coverage.txt"), "\n".join(lines) + "\n")
         return lines[:3]
+
+    def emit_sdk_names(self, outdir):
+        """sdk_names.json: {python name: SDK version} of every name of the
+        module newer than the oldest Orthanc it runs on (generated wrappers,
+        their 7.1 short names, hand-written wrappers and callback
+        registrations): each refuses to run on an older Orthanc, which
+        tests/integration/test_sdk_versions.py checks."""
+        out = {}
+        for c_name, status, py, _why in self.coverage:
+            v = self.since_of(c_name)
+            if v is None or status not in ("wrapped", "hand-written", "callbacks") or not py:
+                continue
+            # "Class.Method (also Class.Short)": both names
+            for n in py.replace("(also ", "").replace(")", "").split():
+                out[n] = ".".join(map(str, v))
+        self.write(os.path.join(outdir, "sdk_names.json"), json.dumps(dict(sorted(out.items())), indent=1) + "\n")
 
 
 def check_record(gen, path, update):
@@ -959,6 +983,7 @@ def main():
     gen.emit_calls(args.outdir)
     gen.emit_stubs(args.outdir, args.stubs)
     gen.emit_names(args.outdir)
+    gen.emit_sdk_names(args.outdir)
     for line in gen.emit_coverage(args.outdir, counts):
         print("opy_gen: " + line)
     return 0

@@ -90,22 +90,14 @@ def python_version_text():
 
 
 def sdk_versions():
-    """{Python name: SDK version tuple} of every wrapper newer than Orthanc
-    1.10.0, from build/gen/coverage.txt (what the generator says)."""
+    """{Python name: SDK version tuple} of every name of the module newer
+    than Orthanc 1.10.0 (generated and hand-written wrappers, callback
+    registrations), from build/gen/sdk_names.json (what the generator says)."""
     if _SDK_VERSIONS:
         return _SDK_VERSIONS[0]
-    out = {}
-    for line in (plugin_path().parent / 'gen' / 'coverage.txt').read_text().splitlines():
-        f = line.split()
-        if len(f) >= 4 and f[0].startswith('OrthancPlugin') and f[2] == 'wrapped' \
-                and re.fullmatch(r'\d+\.\d+\.\d+', f[1]):
-            v = version_tuple(f[1])
-            if v > (1, 10, 0):
-                for name in f[3:5]:     # the name, and the official 7.1 short name of a method
-                    if re.fullmatch(r'[A-Z]\w*(\.\w+)?', name):
-                        out[name] = v
-    _SDK_VERSIONS.append(out)
-    return out
+    names = json.loads((plugin_path().parent / 'gen' / 'sdk_names.json').read_text())
+    _SDK_VERSIONS.append({n: version_tuple(v) for n, v in names.items()})
+    return _SDK_VERSIONS[0]
 
 
 _SDK_VERSIONS = []

@@ -15,7 +15,7 @@ import pytest
 import dicomgen
 import harness
 
-NEWER = harness.sdk_versions() if (harness.plugin_path().parent / 'gen' / 'coverage.txt').is_file() else {}
+NEWER = harness.sdk_versions() if (harness.plugin_path().parent / 'gen' / 'sdk_names.json').is_file() else {}
 RUNNING = harness.orthanc_version()
 
 
