@@ -697,7 +697,13 @@ class Gen:
         doc = "Generated from Orthanc C class: OrthancPlugin%s. %s" % (
             cls, "Objects created by orthanc functions own their SDK object."
             if free_fn else "Borrowed from a callback: valid only while it runs.")
-        out.append("static PyType_Slot slots[] = {\n"
+        iternext = self.ov.get("iterators", {}).get(cls)
+        if iternext:        # a Python iterator too: for x in obj (next item by a hand-written function)
+            out.append("PyObject *%s(PyObject *self);\n\n" % iternext["iternext"])
+            iter_slots = "    {Py_tp_iter, PyObject_SelfIter},\n    {Py_tp_iternext, %s},\n" % iternext["iternext"]
+        else:
+            iter_slots = ""
+        out.append("static PyType_Slot slots[] = {\n" + iter_slots +
                    "    {Py_tp_dealloc, %s},\n    {Py_tp_methods, methods},\n"
                    "    {Py_tp_repr, opy_handle_repr},\n"
                    "    {Py_tp_doc, (void *) %s},\n    {0, NULL}\n};\n\n" % (dealloc, c_string(doc)))

@@ -40,15 +40,9 @@ UNREACHABLE = {
 # key-value iterator needs the hand-written Next(); the connection comes with
 # the v2 SCP callbacks), where the build's header has them.
 _NEWER_UNREACHABLE = {
-    'KeysValuesIterator.*': 'needs KeysValuesIterator.Next, hand-written with the key-value store family',
     'DicomConnection.*': 'handed only to the v2 DICOM SCP callbacks (SDK 1.12.10 families)',
     # the API fuzzer no longer calls the database writers (issue 12): their
     # own tests come with the key-value store and queue family (issue 13)
-    'StoreKeyValue': 'database writer: tested with the key-value store family (issue 13)',
-    'DeleteKeyValue': 'database writer: tested with the key-value store family (issue 13)',
-    'CreateKeysValuesIterator': 'tested with the key-value store family (issue 13)',
-    'EnqueueValue': 'database writer: tested with the queue family (issue 13)',
-    'AcknowledgeQueueValue': 'database writer: tested with the queue family (issue 13)',
     'SetAttachmentCustomData': 'database writer: tested with storage area v3 (issue 13)',
     'GetAttachmentCustomData': 'tested with storage area v3 (issue 13)',
     'ClearCurrentThreadName': 'was reached only by the fuzzer; its test comes with issue 13',
