@@ -77,7 +77,8 @@ call_route(OpyModuleState *st, PyObject *callable, PyObject *output, const char 
 {
     PyObject *uri = NULL, *groups = NULL, *get = NULL, *headers = NULL, *body = NULL;
     PyObject *result = NULL, *method, *kwnames;
-    PyObject *stack[7];
+    PyObject *payload = NULL, *kw_payload = NULL;
+    PyObject *stack[8];
     Py_ssize_t n = 0;
     int m = (int) req->method;
 
@@ -113,6 +114,25 @@ call_route(OpyModuleState *st, PyObject *callable, PyObject *output, const char 
         stack[n++] = headers;
         kwnames = st->kwnames_plain;
     }
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 9)
+    /* the payload of orthanc.RegisterHttpAuthentication's callback (the
+     * field is in the request only from Orthanc 1.12.9 on) */
+    if (opy_sdk_has(OPY_SDK_VERSION(1, 12, 9)) && req->authenticationPayloadSize > 0) {
+        Py_ssize_t k = PyTuple_GET_SIZE(kwnames);
+
+        payload = PyBytes_FromStringAndSize(req->authenticationPayload,
+                                            (Py_ssize_t) req->authenticationPayloadSize);
+        if (payload == NULL || (kw_payload = PyTuple_New(k + 1)) == NULL)
+            goto done;
+        for (Py_ssize_t i = 0; i < k; i++)
+            PyTuple_SET_ITEM(kw_payload, i, Py_NewRef(PyTuple_GET_ITEM(kwnames, i)));
+        PyTuple_SET_ITEM(kw_payload, k, PyUnicode_FromString("authenticationPayload"));
+        if (PyTuple_GET_ITEM(kw_payload, k) == NULL)
+            goto done;
+        stack[n++] = payload;
+        kwnames = kw_payload;
+    }
+#endif
 #if OPY_HAVE_VECTORCALL
     result = PyObject_Vectorcall(callable, stack, 2, kwnames);
 #else
@@ -133,6 +153,8 @@ call_route(OpyModuleState *st, PyObject *callable, PyObject *output, const char 
     }
 #endif
 done:
+    Py_XDECREF(payload);
+    Py_XDECREF(kw_payload);
     Py_XDECREF(uri);
     Py_XDECREF(groups);
     Py_XDECREF(get);

@@ -16,6 +16,7 @@
 #include "opy_interp.h"
 #include "opy_async.h"
 #include "opy_cb_changes.h"
+#include "opy_cb_audit_log.h"
 #include "opy_devmode.h"
 #include "opy_families.h"
 #include "opy_error.h"
@@ -729,6 +730,7 @@ opy_interp_stop(void)
         return;
     running = 0;
     stuck = opy_cb_changes_stop(5000) < 0;     /* delivers ORTHANC_STOPPED too */
+    opy_cb_audit_log_stop();
     memory_display_stop();
     opy_sdk_close();
     if (stuck) {                    /* OPY0027 logged: Python is left as it is */

@@ -45,7 +45,6 @@ _NEWER_UNREACHABLE = {
     # own tests come with the key-value store and queue family (issue 13)
     'SetAttachmentCustomData': 'database writer: tested with storage area v3 (issue 13)',
     'GetAttachmentCustomData': 'tested with storage area v3 (issue 13)',
-    'ClearCurrentThreadName': 'was reached only by the fuzzer; its test comes with issue 13',
 }
 if NAMES_TXT.is_file():
     _names = NAMES_TXT.read_text().split()

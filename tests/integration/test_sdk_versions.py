@@ -102,8 +102,13 @@ def test_set_metrics_integer_value(srv):
 
 def test_set_current_thread_name(srv):
     needs('SetCurrentThreadName')
+    mark = srv.log_mark()
     status, _, body = srv.get('/sdk/thread-name')
     assert status == 200 and json.loads(body)['exc'] is None, body
+    # Orthanc names the thread in its log lines
+    srv.wait_log(r'py-named .*thread-name-marker', since=mark)
+    if 'ClearCurrentThreadName' in NEWER and NEWER['ClearCurrentThreadName'] <= RUNNING:
+        assert json.loads(body)['clear'] == {'result': None, 'exc': None, 'message': None}, body
 
 
 def test_plugin_name_variants(srv):

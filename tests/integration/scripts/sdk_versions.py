@@ -35,6 +35,10 @@ def ThreadName(output, uri, **request):
 
     def run():
         box.update(call('SetCurrentThreadName', ['py-named']))
+        orthanc.LogWarning('thread-name-marker')
+        if hasattr(orthanc, 'ClearCurrentThreadName'):
+            # SDK 1.13.0: frees the name before the thread ends
+            box['clear'] = call('ClearCurrentThreadName', [])
 
     t = threading.Thread(target=run)
     t.start()
