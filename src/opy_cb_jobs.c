@@ -46,6 +46,7 @@
 #include "opy_registry.h"
 #include "opy_sdk.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,6 @@
 typedef struct {
     PyObject *obj;          /* strong reference to the Python job */
     char *type;
-    char *content;          /* last get_content() text, malloc'ed */
-    char *serialized;       /* last get_serialized() text, malloc'ed */
     float progress;         /* last good get_progress() */
 } OpyJob;
 
@@ -154,8 +153,6 @@ job_finalize(void *p)
     }
     /* else: Python is gone, the object is left to it. */
     free(j->type);
-    free(j->content);
-    free(j->serialized);
     free(j);
 }
 
@@ -197,13 +194,28 @@ job_progress(void *p)
     return progress;
 }
 
-/* get_content / get_serialized: the text is kept in *slot until the next
- * call (Orthanc copies it at once). */
-static const char * job_text(OpyJob *j, const char *method, char **slot);
-OPY_STACK_THUNK(const char *, job_text, (OpyJob *j; const char *method; char **slot;), (f->j, f->method, f->slot))
+/* get_content / get_serialized: the SDK's v1 callbacks return a text that
+ * Orthanc copies right after the call. It is kept per thread (until that
+ * thread asks again, for any job): two threads reading one job at once (the
+ * jobs engine saving it, a GET /jobs/...) never see each other's text
+ * freed. (CreateJob2, whose callbacks fill a buffer, would not need that,
+ * but Orthanc 1.13.0 never calls its getSerialized: a job made by it is not
+ * saved, so CreateJob2 is not used.) */
+static pthread_key_t text_key[2];       /* 0: content, 1: serialized */
+static pthread_once_t text_once = PTHREAD_ONCE_INIT;
+
+static void
+text_keys(void)
+{
+    (void) pthread_key_create(&text_key[0], free);
+    (void) pthread_key_create(&text_key[1], free);
+}
+
+static const char * job_text(OpyJob *j, const char *method, int slot);
+OPY_STACK_THUNK(const char *, job_text, (OpyJob *j; const char *method; int slot;), (f->j, f->method, f->slot))
 
 static const char *
-job_text(OpyJob *j, const char *method, char **slot)
+job_text(OpyJob *j, const char *method, int slot)
 {
     OPY_STACK_SWITCH(job_text, (j, method, slot));
     PyObject *r;
@@ -218,8 +230,9 @@ job_text(OpyJob *j, const char *method, char **slot)
         text = json_text(r, method);
     if (PyErr_Occurred())
         job_error(j, method);
-    free(*slot);
-    *slot = text;
+    (void) pthread_once(&text_once, text_keys);
+    free(pthread_getspecific(text_key[slot]));
+    (void) pthread_setspecific(text_key[slot], text);
     Py_XDECREF(r);
     opy_gil_leave(token);
     return text;
@@ -230,7 +243,7 @@ job_content(void *p)
 {
     OpyJob *j = p;
 
-    return job_text(j, "get_content", &j->content);
+    return job_text(j, "get_content", 0);
 }
 
 static const char *
@@ -238,7 +251,7 @@ job_serialized(void *p)
 {
     OpyJob *j = p;
 
-    return job_text(j, "get_serialized", &j->serialized);
+    return job_text(j, "get_serialized", 1);
 }
 
 static OrthancPluginJobStepStatus job_step(void *p);
