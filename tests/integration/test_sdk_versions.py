@@ -151,3 +151,13 @@ def test_official_short_method_names(srv):
     # FindMatcher.IsMatch (official 7.1) and FindMatcher.FindMatcherIsMatch (4.0): both.
     status, _, body = srv.post('/sdk/alias', dicomgen.make_instance(patient_id='ALIAS'))
     assert status == 200 and json.loads(body) == [1, 1], body
+
+
+def test_adopt_dicom_instance_refuses_what_is_not_dicom(srv):
+    # (adopting real files needs a storage area v3: test_cb_storage3.py)
+    needs('AdoptDicomInstance')
+    result, = calls(srv, ('AdoptDicomInstance', ['not a DICOM file', None]))
+    assert result['exc'] == 'OrthancException', result
+    result, = calls(srv, ('AdoptDicomInstance', [42, None]))
+    assert result['exc'] == 'TypeError', result
+    assert srv.get('/system')[0] == 200
