@@ -117,3 +117,14 @@ def test_set_stable_status(srv):
     # Orthanc 1.13.0 accepts an identifier it does not know (nothing changes)
     seen = get(srv, '/kv/errors')
     assert seen['stable_unknown'] == ['ok', '(0, 0)'], seen['stable_unknown']
+
+
+@pytest.mark.skipif(harness.orthanc_version() < (1, 12, 10), reason='the example reserves values (1.12.10)')
+def test_example_queues_and_kvs(orthanc_factory):
+    srv = orthanc_factory(harness.REPO / 'examples' / 'queues_and_kvs.py')
+    dicom = [dicomgen.make_instance(patient_id='KV-EX-%d' % i) for i in range(3)]
+    ids = [srv.upload(d)['ID'] for d in dicom]
+    for iid, d in zip(ids, dicom):
+        srv.wait_out(harness.bare(r'Measured instance %s: %d bytes' % (iid, len(d))))
+    assert get(srv, '/measured') == {'pending': 0, 'sizes': {i: len(d) for i, d in zip(ids, dicom)}}
+    assert srv.stop() == 0
