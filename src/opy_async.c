@@ -158,6 +158,21 @@ opy_async_adapt(PyObject *callable)
     return r;
 }
 
+PyObject *
+opy_async_result(PyObject *r)
+{
+    PyObject *run, *value;
+
+    if (r == NULL || !PyCoro_CheckExact(r))
+        return r;
+    run = helper("run");
+    value = run != NULL ? PyObject_CallOneArg(run, r) : NULL;
+    if (run == NULL)
+        PyObject_CallMethod(r, "close", NULL);      /* never awaited: no warning */
+    Py_DECREF(r);
+    return value;
+}
+
 void
 opy_async_stop(int timeout_ms)
 {

@@ -20,6 +20,14 @@
  * set. With the GIL held. */
 PyObject *opy_async_adapt(PyObject *callable);
 
+/* For the methods of handler objects (Python jobs, WebDAV collections,
+ * chunked readers), which are called where they are found rather than
+ * registered: `r` itself (steals it), or, when it is a coroutine (an
+ * `async def` method), what it returns once run on the event loop (the
+ * caller waits, the GIL released). NULL with an exception set, also when
+ * r is NULL. With the GIL held. */
+PyObject *opy_async_result(PyObject *r);
+
 /* Stop the event loop (when it was started) and join its thread, at most
  * timeout_ms. With the GIL held. */
 void opy_async_stop(int timeout_ms);

@@ -33,6 +33,7 @@
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_async.h"
 #include "opy_check.h"
 #include "opy_cb_rest.h"
 #include "opy_error.h"
@@ -42,6 +43,7 @@
 #include "opy_log.h"
 #include "opy_module.h"
 #include "opy_registry.h"
+#include "opy_routes.h"
 #include "opy_restoutput.h"
 #include "opy_sdk.h"
 
@@ -115,7 +117,7 @@ call_factory(PyObject *factory, const char *url, const OrthancPluginHttpRequest 
         PyDict_SetItemString(kwargs, "groups", groups) < 0 ||
         PyDict_SetItemString(kwargs, "headers", headers) < 0)
         goto done;
-    result = PyObject_Call(factory, args, kwargs);
+    result = opy_async_result(PyObject_Call(factory, args, kwargs));
 done:
     Py_XDECREF(args);
     Py_XDECREF(kwargs);
@@ -208,7 +210,7 @@ chunked_add(OrthancPluginServerChunkedRequestReader *reader, const void *data, u
         return OrthancPluginErrorCode_Plugin;
     chunk = PyBytes_FromStringAndSize(data, (Py_ssize_t) size);
     if (chunk != NULL)
-        result = PyObject_CallMethod(r->reader, "add_chunk", "O", chunk);
+        result = opy_async_result(PyObject_CallMethod(r->reader, "add_chunk", "O", chunk));
     if (result == NULL)
         reader_fail(r, "add_chunk");
     Py_XDECREF(result);
@@ -243,7 +245,7 @@ chunked_execute(OrthancPluginServerChunkedRequestReader *reader, OrthancPluginRe
         code = opy_error_report("chunked REST callback (creating its RestOutput)", NULL);
         goto done;
     }
-    result = PyObject_CallMethod(r->reader, "execute", "O", out);
+    result = opy_async_result(PyObject_CallMethod(r->reader, "execute", "O", out));
     answered = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_ANSWERED) != 0;
     opy_handle_invalidate(out);
     if (result == NULL) {
@@ -402,6 +404,8 @@ RegisterChunkedRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t 
         PyErr_Format(PyExc_RuntimeError, "too many chunked REST routes (at most %d)", OPY_CHUNKED_MAX);
         return NULL;
     }
+    if (opy_routes_claim(regex, "RegisterChunkedRestCallback") < 0)
+        return NULL;
     copy = strdup(regex);
     if (copy == NULL)
         return PyErr_NoMemory();

@@ -36,6 +36,7 @@
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gen.h"
@@ -85,7 +86,7 @@ call_method(OpyJob *j, const char *name, PyObject *arg, int *missing)
         }
         return NULL;
     }
-    r = arg != NULL ? PyObject_CallOneArg(m, arg) : PyObject_CallNoArgs(m);
+    r = opy_async_result(arg != NULL ? PyObject_CallOneArg(m, arg) : PyObject_CallNoArgs(m));
     Py_DECREF(m);
     return r;
 }
@@ -427,7 +428,7 @@ unserialize(const char *type, const char *serialized)
     snprintf(where, sizeof where, "jobs unserializer (job type %.200s)", type ? type : "?");
     if (unserializer == NULL || type == NULL)
         goto done;
-    r = PyObject_CallFunction(unserializer, "ss", type, serialized ? serialized : "");
+    r = opy_async_result(PyObject_CallFunction(unserializer, "ss", type, serialized ? serialized : ""));
     if (r == NULL) {
         opy_error_report(where, NULL);
         goto done;

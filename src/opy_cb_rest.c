@@ -28,6 +28,7 @@
 #include "opy_log.h"
 #include "opy_module.h"
 #include "opy_registry.h"
+#include "opy_routes.h"
 #include "opy_restoutput.h"
 #include "opy_sdk.h"
 
@@ -297,7 +298,6 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     PyObject *a[2];
     const char *regex;
     char *copy;
-    int i;
 
     (void) module;
     if (opy_args_parse("RegisterRestCallback", args, nargs, kwnames, names, 2, 2, a) < 0 ||
@@ -309,17 +309,8 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
         PyErr_Format(PyExc_RuntimeError, "too many REST routes (at most %d)", OPY_REST_MAX);
         return NULL;
     }
-    /* Python.Scripts: two scripts serving the same route would silently
-     * shadow one another (Orthanc tries the first); refused. Within one
-     * script the first registration wins, as Orthanc does it. */
-    for (i = 0; opy_script_current != NULL && i < n_routes; i++) {
-        if (routes[i].script != NULL && routes[i].script != opy_script_current &&
-            strcmp(routes[i].regex, regex) == 0) {
-            PyErr_Format(PyExc_RuntimeError, "OPY0045 the REST route %s is registered by two scripts: "
-                         "%s and %s", regex, routes[i].script, opy_script_current);
-            return NULL;
-        }
-    }
+    if (opy_routes_claim(regex, "RegisterRestCallback") < 0)   /* Python.Scripts: one script a route */
+        return NULL;
     if ((a[1] = opy_async_adapt(a[1])) == NULL)    /* async def: its synchronous wrapper */
         return NULL;
     copy = strdup(regex);
@@ -364,4 +355,5 @@ opy_cb_rest_finalize(void)
         free(routes[i].regex);
         routes[i].regex = NULL;
     }
+    opy_routes_clear();
 }

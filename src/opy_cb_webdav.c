@@ -31,6 +31,7 @@
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_async.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gil.h"
@@ -204,8 +205,8 @@ call(OpyWebDav *c, const char *method, uint32_t n, const char *const *items, PyO
     path = path_list(n, items);
     if (path == NULL)
         goto done;
-    r = extra != NULL ? PyObject_CallFunctionObjArgs(m, path, extra, NULL)
-                      : PyObject_CallOneArg(m, path);
+    r = opy_async_result(extra != NULL ? PyObject_CallFunctionObjArgs(m, path, extra, NULL)
+                                       : PyObject_CallOneArg(m, path));
 done:
     Py_XDECREF(path);
     Py_XDECREF(m);

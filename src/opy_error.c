@@ -74,6 +74,31 @@ opy_script_of_callable(PyObject *callable)
 }
 
 const char *
+opy_script_of_caller(void)
+{
+    PyFrameObject *frame;
+    const char *found = NULL;
+    int steps = 0;
+
+    if (opy_scripts_count < 2)
+        return opy_script_name;
+    frame = PyEval_GetFrame();          /* borrowed */
+    Py_XINCREF(frame);
+    while (found == NULL && frame != NULL && steps++ < 200) {
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyFrameObject *back;
+
+        found = script_of_filename(code->co_filename);
+        Py_DECREF(code);
+        back = PyFrame_GetBack(frame);
+        Py_DECREF(frame);
+        frame = back;
+    }
+    Py_XDECREF(frame);
+    return found != NULL ? found : opy_script_name;
+}
+
+const char *
 opy_script_of(PyObject *exc)
 {
     PyObject *tb, *next;

@@ -74,4 +74,9 @@ const char *opy_script_of(PyObject *exc);
  * name. Borrowed. With the GIL held; never fails. */
 const char *opy_script_of_callable(PyObject *callable);
 
+/* The script of the innermost frame of the running Python code that is in
+ * one of the scripts (a print() from a.py, or from a library a.py calls),
+ * else every name. Borrowed. With the GIL held; never fails. */
+const char *opy_script_of_caller(void);
+
 #endif /* OPY_ERROR_H */

@@ -194,9 +194,8 @@ write_fd(int fd, const char *a, size_t alen, const char *b, size_t blen)
  * is logged too), prefixed with the script's name. Called without the GIL
  * (opy_log_str needs none). */
 static void
-log_lines(int level, const char *text, size_t len)
+log_lines(int level, const char *name, const char *text, size_t len)
 {
-    const char *name = opy_script_name ? opy_script_name : "python";
     size_t prefix = strlen(name) + 3;       /* "[" name "] " */
 
     while (len > 0) {
@@ -236,6 +235,7 @@ stream_send(OpyLogStreamObject *self, const char *a, size_t alen, const char *b,
     }
     else {
         int level = self->level;
+        const char *name = opy_script_of_caller();     /* the script that prints */
         char *text = malloc(alen + blen + 1);
 
         if (text == NULL) {
@@ -250,7 +250,7 @@ stream_send(OpyLogStreamObject *self, const char *a, size_t alen, const char *b,
         if (blen > 0 && text[alen + blen - 1] == '\n')
             blen--;
         OPY_BEGIN_ALLOW_THREADS
-        log_lines(level, text, alen + blen);
+        log_lines(level, name ? name : "python", text, alen + blen);
         OPY_END_ALLOW_THREADS
         free(text);
         return 0;

@@ -133,3 +133,121 @@ orthanc.RegisterRestCallback("/coro", coro)
     assert srv.get('/coro')[2] == b'inside:orthanc-asyncio'
     assert srv.get('/threads')[2] == b'threads:orthanc-asyncio'
     assert srv.stop() == 0
+
+
+HANDLERS = '''
+import asyncio, datetime, json, threading
+import orthanc
+
+T0 = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+where = set()
+
+
+def note():
+    where.add(threading.current_thread().name)
+
+
+class AsyncJob:
+    def __init__(self):
+        self.steps = 0
+
+    async def step(self):
+        await asyncio.sleep(0.01)
+        note()
+        self.steps += 1
+        return orthanc.JobStepStatus.SUCCESS if self.steps == 3 else orthanc.JobStepStatus.CONTINUE
+
+    async def get_content(self):
+        await asyncio.sleep(0)
+        return {'steps': self.steps}
+
+    async def get_progress(self):
+        return self.steps / 3.0
+
+
+class AsyncCollection:
+    async def is_existing_folder(self, path):
+        await asyncio.sleep(0)
+        note()
+        return path == []
+
+    async def list_folder(self, path):
+        await asyncio.sleep(0)
+        return [{'name': 'hello.txt', 'size': 5, 'mime_type': 'text/plain', 'date': T0}] if path == [] else None
+
+    async def retrieve_file(self, path):
+        await asyncio.sleep(0)
+        note()
+        return (b'hello', 'text/plain', T0) if path == ['hello.txt'] else None
+
+    async def store_file(self, path, data):
+        return False
+
+    async def create_folder(self, path):
+        return False
+
+    async def delete_item(self, path):
+        return False
+
+
+class AsyncUpload:
+    def __init__(self):
+        self.size = 0
+
+    async def add_chunk(self, data):
+        await asyncio.sleep(0)
+        note()
+        self.size += len(data)
+
+    async def execute(self, output):
+        await asyncio.sleep(0)
+        output.AnswerBuffer('received %d' % self.size, 'text/plain')
+
+
+async def upload_factory(uri, method, groups, headers):
+    await asyncio.sleep(0)
+    return AsyncUpload()
+
+
+def submit(output, uri, **request):
+    output.AnswerBuffer(orthanc.CreateJob(AsyncJob(), 'AsyncJob').SubmitJob(0), 'text/plain')
+
+
+def report(output, uri, **request):
+    output.AnswerBuffer(json.dumps(sorted(where)), 'application/json')
+
+
+orthanc.RegisterRestCallback('/async/job', submit)
+orthanc.RegisterRestCallback('/async/where', report)
+orthanc.RegisterWebDavCollection('/asyncdav', AsyncCollection())
+orthanc.RegisterChunkedRestCallback('/async/upload', postHandler=upload_factory)
+'''
+
+
+@pytest.fixture(scope='module')
+def handlers(orthanc_factory):
+    return orthanc_factory(HANDLERS, script_name='async_handlers.py')
+
+
+def test_async_job_methods(handlers):
+    job = handlers.post('/async/job', b'')[2].decode()
+    deadline = time.monotonic() + 20
+    while True:
+        info = handlers.get_json('/jobs/' + job)
+        if info['State'] in ('Success', 'Failure') or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert info['State'] == 'Success' and info['Content'] == {'steps': 3}, info
+
+
+def test_async_webdav_collection(handlers):
+    status, _, body = handlers.get('/asyncdav/hello.txt')
+    assert (status, body) == (200, b'hello')
+    status, _, body = handlers.request('PROPFIND', '/asyncdav/', headers={'Depth': '1'})
+    assert status == 207 and b'hello.txt' in body, (status, body[:300])
+
+
+def test_async_chunked_reader(handlers):
+    status, _, body = handlers.post('/async/upload', b'x' * 100000)
+    assert (status, body) == (200, b'received 100000')
+    assert json.loads(handlers.get('/async/where')[2]) == ['orthanc-asyncio']

@@ -140,7 +140,18 @@ def test_same_route_in_two_scripts_is_refused(orthanc_factory):
     srv = make(orthanc_factory, {'a.py': A, 'c.py': other}, {'Scripts': ['a.py', 'c.py']},
                start=False)
     text = srv.start_expect_failure()
-    assert 'OPY0045 the REST route /multi/a is registered by two scripts: a.py and c.py' in text, text
+    assert ('OPY0045 the REST route /multi/a is registered by two scripts: a.py (RegisterRestCallback) '
+            'and c.py (RegisterRestCallback)') in text, text
+
+
+def test_same_route_plain_and_chunked_is_refused(orthanc_factory):
+    chunked = ('import orthanc\n'
+               'orthanc.RegisterChunkedRestCallback("/multi/a", getHandler=lambda o, u, **r: None)\n')
+    srv = make(orthanc_factory, {'a.py': A, 'd.py': chunked}, {'Scripts': ['a.py', 'd.py']},
+               start=False)
+    text = srv.start_expect_failure()
+    assert ('OPY0045 the REST route /multi/a is registered by two scripts: a.py (RegisterRestCallback) '
+            'and d.py (RegisterChunkedRestCallback)') in text, text
 
 
 def test_same_module_name_is_refused(orthanc_factory):
@@ -154,3 +165,28 @@ def test_missing_script_in_list_is_refused(orthanc_factory):
     srv = make(orthanc_factory, {'a.py': A}, {'Scripts': ['a.py', 'nope.py']}, start=False)
     text = srv.start_expect_failure()
     assert 'OPY0002' in text and 'nope.py' in text
+
+
+def test_log_output_names_the_script_that_prints(orthanc_factory):
+    # Python.LogOutput with several scripts: each line says which script printed it
+    one = ('import orthanc\n'
+           'print("printed at the import of one")\n'
+           'def route(output, uri, **request):\n'
+           '    print("printed by the route of one")\n'
+           '    output.AnswerBuffer("ok", "text/plain")\n'
+           'orthanc.RegisterRestCallback("/log-one", route)\n')
+    two = ('import sys\n'
+           'import textwrap\n'
+           'print("printed at the import of two")\n'
+           'sys.stderr.write("an error line of two\\n")\n'
+           'def helper():\n'
+           '    print(textwrap.dedent("  printed through a helper of two"))\n'
+           'helper()\n')
+    srv = make(orthanc_factory, {'one.py': one, 'two.py': two},
+               {'Scripts': ['one.py', 'two.py'], 'LogOutput': True})
+    assert srv.get('/log-one')[0] == 200
+    srv.wait_log(r'\[one\.py\] printed by the route of one$')
+    for line in (r'\[one\.py\] printed at the import of one$', r'\[two\.py\] printed at the import of two$',
+                 r'\[two\.py\] printed through a helper of two$', r'\[two\.py\] an error line of two$'):
+        srv.wait_log(line)
+    assert srv.count_log(r'\[one\.py, two\.py\]') == 0
