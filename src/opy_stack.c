@@ -34,11 +34,13 @@ typedef struct {
     int depth;                  /* > 0 while this thread runs on it */
     PyThreadState *protected;   /* told Python about it (3.14) */
     ucontext_t caller, callee;
+    int ready;                  /* callee made: it loops, one callback per switch */
     void (*fn)(void *);
     void *arg;
 #ifdef OPY_ASAN_FIBERS
     const void *from_bottom;
     size_t from_size;
+    void *callee_fake;
 #endif
 } OpyStack;
 
@@ -136,6 +138,9 @@ opy_stack_classify(void)
 #endif
 }
 
+/* The context of the thread's Python stack: made once, on the first
+ * callback, it runs one callback per switch and switches back, so that a
+ * callback costs two context switches (and no getcontext/makecontext). */
 static void
 trampoline(void)
 {
@@ -144,12 +149,17 @@ trampoline(void)
 #ifdef OPY_ASAN_FIBERS
     __sanitizer_finish_switch_fiber(NULL, &s->from_bottom, &s->from_size);
 #endif
-    s->fn(s->arg);
+    for (;;) {
+        s->fn(s->arg);
 #ifdef OPY_ASAN_FIBERS
-    /* this context ends here (the next run makes a new one) */
-    __sanitizer_start_switch_fiber(NULL, s->from_bottom, s->from_size);
+        __sanitizer_start_switch_fiber(&s->callee_fake, s->from_bottom, s->from_size);
 #endif
-}   /* returns to s->caller (uc_link) */
+        swapcontext(&s->callee, &s->caller);
+#ifdef OPY_ASAN_FIBERS
+        __sanitizer_finish_switch_fiber(s->callee_fake, &s->from_bottom, &s->from_size);
+#endif
+    }
+}
 
 void
 opy_stack_run(void (*fn)(void *), void *arg)
@@ -159,16 +169,23 @@ opy_stack_run(void (*fn)(void *), void *arg)
     void *fake = NULL;
 #endif
 
-    if (s == NULL || s->depth > 0 || getcontext(&s->callee) != 0) {
+    if (s == NULL || s->depth > 0) {
         fn(arg);
         return;
     }
+    if (!s->ready) {
+        if (getcontext(&s->callee) != 0) {
+            fn(arg);
+            return;
+        }
+        s->callee.uc_stack.ss_sp = s->base;
+        s->callee.uc_stack.ss_size = s->size;
+        s->callee.uc_link = NULL;       /* never returns */
+        makecontext(&s->callee, trampoline, 0);
+        s->ready = 1;
+    }
     s->fn = fn;
     s->arg = arg;
-    s->callee.uc_stack.ss_sp = s->base;
-    s->callee.uc_stack.ss_size = s->size;
-    s->callee.uc_link = &s->caller;
-    makecontext(&s->callee, trampoline, 0);
     s->depth++;
     opy_stack_state = 2;           /* nested callbacks stay on it */
 #ifdef OPY_ASAN_FIBERS
