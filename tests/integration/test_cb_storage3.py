@@ -288,3 +288,25 @@ def test_compressed_attachments(orthanc_factory):
     assert (status, body) == (200, data)
     assert srv.delete('/instances/%s' % iid)[0] == 200
     srv.stop()
+
+
+def test_example_storage_area3(orthanc_factory):
+    """examples/storage_area3.py: files in the working folder, found again through their custom data."""
+    srv = orthanc_factory(harness.REPO / 'examples' / 'storage_area3.py', name='storage3_example',
+                          config={'MaximumStorageCacheSize': 0})
+    data, iid = upload(srv, 'V3-EXAMPLE')
+    uuid = dicom_uuid(srv, iid)
+    path = srv.workdir / ('storage3-dicom-%s' % uuid)
+    assert path.read_bytes() == data
+    status, _, body = srv.get('/instances/%s/file' % iid)
+    assert (status, body) == (200, data)
+    status, _, _ = srv.put('/instances/%s/attachments/1025' % iid, b'other data')
+    assert status == 200
+    others = [p for p in srv.workdir.iterdir() if p.name.startswith('storage3-other-')]
+    assert [p.read_bytes() for p in others] == [b'other data']
+    path.rename(srv.workdir / 'moved')          # the error code of read: 404
+    assert srv.get('/instances/%s/file' % iid)[0] == 404
+    (srv.workdir / 'moved').rename(path)
+    assert srv.delete('/instances/%s' % iid)[0] == 200
+    assert not [p for p in srv.workdir.iterdir() if p.name.startswith('storage3-')]
+    srv.stop()

@@ -35,25 +35,30 @@ def rss_kib(pid):
         return int(f.read().split()[1]) * 4
 
 
-def raw_get(srv, path):
-    head, body = harness.raw_exchange(srv.http_port, ('GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
-                                                      % path).encode())
-    return head.decode('latin-1'), body
-
-
-def dechunk(body):
-    """The chunks of a chunked body and whether it ended with the last chunk."""
-    chunks = []
-    while body:
-        size, sep, rest = body.partition(b'\r\n')
-        if not sep:
-            break
-        n = int(size.split(b';')[0], 16)
-        if n == 0:
-            return b''.join(chunks), True
-        chunks.append(rest[:n])
-        body = rest[n + 2:]
-    return b''.join(chunks), False
+def raw_get(srv, path, keep_alive=False):
+    """GET on a new connection, read until the server closes it (a keep-alive
+    connection is closed by the server only when the answer failed):
+    (head, body of the answer, whether the body was complete, closed)."""
+    request = 'GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n' % (path, '' if keep_alive else 'Connection: close\r\n')
+    data, closed = b'', False
+    with socket.create_connection(('127.0.0.1', srv.http_port), timeout=10) as s:
+        s.sendall(request.encode())
+        try:
+            while True:
+                block = s.recv(1 << 20)
+                if not block:
+                    closed = True
+                    break
+                data += block
+        except socket.timeout:
+            pass
+    head, _, body = data.partition(b'\r\n\r\n')
+    head = head.decode('latin-1')
+    if 'transfer-encoding: chunked' in head.lower():
+        body, complete = dechunk(body)
+    else:               # without a length: the end of the connection ends the body
+        complete = closed and 'content-length' not in head.lower()
+    return head, body, complete, closed
 
 
 @needs_streams
@@ -62,9 +67,9 @@ def test_generator_chunks_in_order(srv):
     assert status == 200
     assert headers['content-type'] == 'application/octet-stream'
     assert body == b''.join(b'chunk %d\n' % i for i in range(5))
-    head, raw = raw_get(srv, '/stream/chunks')
-    assert 'transfer-encoding: chunked' in head.lower(), head
-    assert dechunk(raw) == (body, True)
+    for keep_alive in (False, True):
+        head, raw, complete, _ = raw_get(srv, '/stream/chunks', keep_alive)
+        assert head.startswith('HTTP/1.1 200') and (raw, complete) == (body, True), (head, raw)
 
 
 @needs_streams
@@ -110,13 +115,12 @@ def test_binary_file_is_streamed_and_closed(srv):
 ])
 def test_exception_mid_stream_ends_the_connection(srv, path, message):
     mark = srv.log_mark()
-    head, raw = raw_get(srv, path)
+    # keep-alive asked: the server ends the connection after what was sent
+    head, data, _, closed = raw_get(srv, path, keep_alive=True)
     assert head.startswith('HTTP/1.1 200'), head
-    data, complete = dechunk(raw)
-    # what was sent stays sent; the stream has no last chunk: truncated
-    assert not complete, raw
-    assert data.startswith(b'good 1\ngood 2\n' if 'raises' in path else b'ok\n'), raw
-    srv.wait_log(OPY0010 + r' /stream/', since=mark)
+    assert closed
+    assert data == (b'good 1\ngood 2\n' if 'raises' in path else b'ok\n'), (head, data)
+    srv.wait_log(OPY0010 + r' %s' % path, since=mark)
     assert srv.count_log(message, since=mark) == 1
     assert srv.count_log(r'Traceback', since=mark) == 1
     assert srv.get('/system')[0] == 200
@@ -200,3 +204,19 @@ def test_client_leaving_mid_stream_closes_the_generator(srv):
     assert srv.count_log(r'OPY0050', since=mark) == 1
     assert srv.count_log(r'Traceback', since=mark) == 0
     assert srv.get('/system')[0] == 200
+
+
+def test_example_streamed_answer(orthanc_factory):
+    """examples/streamed_answer.py: a CSV line per instance (a clear error before Orthanc 1.12.6)."""
+    import dicomgen
+    srv = orthanc_factory(harness.REPO / 'examples' / 'streamed_answer.py', name='stream_example')
+    ids = {srv.upload(dicomgen.make_instance(patient_id='CSV-%d' % i))['ID']: 'CSV-%d' % i for i in range(3)}
+    status, headers, body = srv.get('/export.csv')
+    if not STREAMS:
+        assert status == 500 and 'NotImplementedError' in json.loads(body)['Details']
+    else:
+        assert (status, headers['content-type']) == (200, 'text/csv')
+        lines = body.decode().splitlines()
+        assert lines[0] == 'instance,patient'
+        assert sorted(lines[1:]) == sorted('%s,%s' % item for item in ids.items())
+    srv.stop()
