@@ -71,3 +71,9 @@ class LogHandler(_logging.Handler):
 def CreateMemoryBuffer(size: int) -> bytes: ...
 # RegisterStorageArea3
 def RegisterStorageArea3(create: Callable[[str, int, int, bytes, Optional[DicomInstance]], Any], read: Callable[[str, int, int, int, bytes], Any], remove: Callable[[str, int, bytes], Optional[int]]) -> None: ...
+# StreamedAnswer
+class StreamedAnswer:
+    """Return StreamedAnswer(chunks, content_type) from a REST callback to stream its answer (Orthanc 1.12.6+)."""
+    chunks: Any
+    content_type: str
+    def __init__(self, chunks: Any, content_type: str = 'application/octet-stream') -> None: ...

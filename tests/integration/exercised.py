@@ -49,8 +49,6 @@ _NEWER_UNREACHABLE = {
     'CreateKeysValuesIterator': 'tested with the key-value store family (issue 13)',
     'EnqueueValue': 'database writer: tested with the queue family (issue 13)',
     'AcknowledgeQueueValue': 'database writer: tested with the queue family (issue 13)',
-    'SetAttachmentCustomData': 'database writer: tested with storage area v3 (issue 13)',
-    'GetAttachmentCustomData': 'tested with storage area v3 (issue 13)',
     'ClearCurrentThreadName': 'was reached only by the fuzzer; its test comes with issue 13',
 }
 if NAMES_TXT.is_file():

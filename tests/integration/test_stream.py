@@ -122,7 +122,8 @@ def test_exception_mid_stream_ends_the_connection(srv, path, message):
     assert data == (b'good 1\ngood 2\n' if 'raises' in path else b'ok\n'), (head, data)
     srv.wait_log(OPY0010 + r' %s' % path, since=mark)
     assert srv.count_log(message, since=mark) == 1
-    assert srv.count_log(r'Traceback', since=mark) == 1
+    # the generator's frames (the TypeError of a bad chunk is raised by the plugin: no frame)
+    assert srv.count_log(r'Traceback', since=mark) == (1 if 'raises' in path else 0)
     assert srv.get('/system')[0] == 200
 
 
