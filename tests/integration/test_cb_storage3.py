@@ -65,6 +65,11 @@ def test_registration_rules(srv):
                           'is already registered (only one can be registered)' % name) == 1, text
 
 
+def test_registration_only_while_the_script_is_imported(srv):
+    status, _, body = srv.get('/storage3/register-late')
+    assert status == 200 and body.startswith(b'RuntimeError: '), body
+
+
 def test_roundtrip_with_custom_data(srv):
     calls(srv, reset=True)
     data, iid = upload(srv, 'V3-ROUNDTRIP')

@@ -122,6 +122,15 @@ def CustomData(output, uri, **request):
     output.AnswerBuffer(json.dumps(answer), 'application/json')
 
 
+def RegisterLate(output, uri, **request):
+    try:
+        orthanc.RegisterStorageArea3(OnCreate, OnRead, OnRemove)
+        answer = 'registered'
+    except RuntimeError as e:
+        answer = 'RuntimeError: %s' % e
+    output.AnswerBuffer(answer, 'text/plain')
+
+
 def Kept(output, uri, **request):
     try:
         KEPT[-1].GetInstanceSize()
@@ -148,3 +157,4 @@ orthanc.RegisterRestCallback('/storage3/mode', Mode)
 orthanc.RegisterRestCallback('/storage3/calls', Calls)
 orthanc.RegisterRestCallback('/storage3/custom-data/(.*)', CustomData)
 orthanc.RegisterRestCallback('/storage3/kept', Kept)
+orthanc.RegisterRestCallback('/storage3/register-late', RegisterLate)
