@@ -177,6 +177,193 @@ opy_rest_set_error_details(OrthancPluginRestOutput *output, const char *details)
     OPY_END_ALLOW_THREADS
 }
 
+/* ------------------------------------------------------ streamed answers
+ *
+ * A REST callback may return a stream instead of answering through its
+ * RestOutput: a generator, a binary file object (io.RawIOBase /
+ * io.BufferedIOBase) or an orthanc.StreamedAnswer(chunks, content_type).
+ * Any other return value is ignored, as before. The chunks (bytes-like or
+ * str, UTF-8) are sent with OrthancPluginSendStreamChunk (SDK 1.12.6), the
+ * GIL released during each send. The Python part below turns the returned
+ * object into (iterable, content_type or None), or None when it is not a
+ * stream. */
+static const char stream_source[] =
+    "import io as _io, types as _types\n"
+    "class StreamedAnswer:\n"
+    "    \"\"\"Return StreamedAnswer(chunks, content_type) from a REST callback to stream its\n"
+    "    answer (Orthanc 1.12.6 or newer): chunks is an iterable of bytes-like or str chunks\n"
+    "    (a generator, a list, ...) or a binary file object, read by blocks of 1 MiB and\n"
+    "    closed at the end.\"\"\"\n"
+    "    __slots__ = ('chunks', 'content_type')\n"
+    "    def __init__(self, chunks, content_type='application/octet-stream'):\n"
+    "        if not isinstance(content_type, str):\n"
+    "            raise TypeError('StreamedAnswer() content_type must be a str, not %s'\n"
+    "                            % type(content_type).__name__)\n"
+    "        self.chunks = chunks\n"
+    "        self.content_type = content_type\n"
+    "    def __repr__(self):\n"
+    "        return '<orthanc.StreamedAnswer %s of %r>' % (self.content_type, self.chunks)\n"
+    "StreamedAnswer.__module__ = 'orthanc'\n"
+    "_orthanc.StreamedAnswer = StreamedAnswer\n"
+    "_FILES = (_io.RawIOBase, _io.BufferedIOBase)\n"
+    "def _file_chunks(f):\n"
+    "    with f:\n"
+    "        while True:\n"
+    "            block = f.read(1 << 20)\n"
+    "            if not block:\n"
+    "                return\n"
+    "            yield block\n"
+    "def _stream_of(result):\n"
+    "    if isinstance(result, StreamedAnswer):\n"
+    "        chunks, content_type = result.chunks, result.content_type\n"
+    "    elif isinstance(result, (_types.GeneratorType,) + _FILES):\n"
+    "        chunks, content_type = result, None\n"
+    "    else:\n"
+    "        return None\n"
+    "    if isinstance(chunks, _FILES):\n"
+    "        chunks = _file_chunks(chunks)\n"
+    "    return (chunks, content_type)\n";
+
+static PyObject *stream_of;      /* _stream_of above (strong reference) */
+
+#define OPY_STREAM_DEFAULT_TYPE "application/octet-stream"
+
+/* it.close() when the iterator has one (a generator: runs its finally
+ * blocks, closes the file of a file stream). Keeps a pending exception. */
+static void
+close_iterator(PyObject *it)
+{
+    PyObject *r;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+
+    PyErr_Fetch(&type, &value, &tb);
+#endif
+
+    if (PyObject_HasAttrString(it, "close")) {
+        r = PyObject_CallMethod(it, "close", NULL);
+        if (r == NULL)
+            opy_error_log("OPY0010", "closing the generator of a streamed answer");
+        Py_XDECREF(r);
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(type, value, tb);
+#endif
+}
+
+/* Streams the answer when `result` (the callback's return value) is a
+ * stream. Returns 0 when it is not one (nothing done, no exception), 1 when
+ * the stream was sent or ended because the client left (*code Success, or
+ * the SDK's error), and -1 with an exception set when the stream could not
+ * start or failed midway (*started says whether bytes went out). Needs the
+ * GIL. */
+static int
+stream_answer(PyObject *result, OpyHandleObject *h, const char *url, const char *regex, int *started,
+              unsigned long long *sent)
+{
+    PyObject *pair, *it = NULL, *chunk = NULL;
+    const char *content_type;
+    int rc = -1;
+
+    *started = 0;
+    *sent = 0;
+    if (stream_of == NULL)
+        return 0;
+    pair = PyObject_CallOneArg(stream_of, result);
+    if (pair == NULL)
+        return -1;
+    if (pair == Py_None) {
+        Py_DECREF(pair);
+        return 0;
+    }
+    it = PyObject_GetIter(PyTuple_GetItem(pair, 0));
+    if (it == NULL)
+        goto done;
+    if (!opy_sdk_has(OPY_SDK_VERSION(1, 12, 6))) {
+        PyErr_Format(PyExc_NotImplementedError, "a REST callback that returns a stream (a generator, a binary "
+                     "file or an orthanc.StreamedAnswer) needs Orthanc 1.12.6 or newer; this is Orthanc %s",
+                     opy_sdk_running_text());
+        goto done;
+    }
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 6)
+    {
+        OrthancPluginRestOutput *output = h->ptr;
+        OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+
+        if (PyTuple_GetItem(pair, 1) == Py_None)
+            content_type = OPY_STREAM_DEFAULT_TYPE;
+        else if ((content_type = opy_str_get(PyTuple_GetItem(pair, 1), "StreamedAnswer content_type")) == NULL)
+            goto done;
+        /* A callback that called output.StartStreamAnswer() itself (or
+         * answered otherwise: Orthanc then refuses the chunks) keeps it. */
+        if ((h->flags & OPY_OUTPUT_ANSWERED) == 0) {
+            OPY_BEGIN_ALLOW_THREADS
+            code = OrthancPluginStartStreamAnswer(opy_context, output, content_type);
+            OPY_END_ALLOW_THREADS
+            if (code != OrthancPluginErrorCode_Success) {
+                opy_error_raise(code);
+                goto done;
+            }
+            h->flags |= OPY_OUTPUT_ANSWERED;
+        }
+        *started = 1;
+        while ((chunk = PyIter_Next(it)) != NULL) {
+            OpyBytes b;
+            Py_ssize_t off = 0;
+
+            if (!PyUnicode_Check(chunk) && !PyObject_CheckBuffer(chunk)) {
+                PyErr_Format(PyExc_TypeError, "a streamed answer's chunks must be bytes (or bytes-like) or "
+                             "str, not %.100s", Py_TYPE(chunk)->tp_name);
+                goto done;
+            }
+            if (opy_bytes_get(chunk, "chunk", &b) < 0)
+                goto done;
+            OPY_BEGIN_ALLOW_THREADS
+            /* an empty chunk would end the HTTP chunked encoding: skipped */
+            while (off < b.size && code == OrthancPluginErrorCode_Success) {
+                Py_ssize_t n = b.size - off > (Py_ssize_t) 0x40000000 ? (Py_ssize_t) 0x40000000 : b.size - off;
+
+                code = OrthancPluginSendStreamChunk(opy_context, output, b.data + off, (uint32_t) n);
+                off += n;
+            }
+            OPY_END_ALLOW_THREADS
+            opy_bytes_release(&b);
+            Py_CLEAR(chunk);
+            if (code != OrthancPluginErrorCode_Success) {
+                /* the client closed the connection (the usual cause) */
+                opy_log(OPY_LOG_WARNING, "OPY0050 REST callback %s: the streamed answer to %s ended after %llu "
+                        "bytes: Orthanc could not send a chunk (%s; the client closed the connection?); "
+                        "the generator is closed", regex, url, *sent, OrthancPluginGetErrorDescription(opy_context, code));
+                close_iterator(it);
+                rc = 1;
+                goto done;
+            }
+            *sent += (unsigned long long) off;
+        }
+        if (!PyErr_Occurred())
+            rc = 1;
+    }
+#else
+    (void) h;
+    (void) url;
+    (void) regex;
+    (void) content_type;
+    PyErr_SetString(PyExc_NotImplementedError, "a REST callback that returns a stream (a generator, a binary "
+                    "file or an orthanc.StreamedAnswer) needs a plugin built with the Orthanc SDK 1.12.6 or newer");
+#endif
+done:
+    if (rc < 0 && it != NULL)
+        close_iterator(it);
+    Py_XDECREF(chunk);
+    Py_XDECREF(it);
+    Py_DECREF(pair);
+    return rc;
+}
+
 static OrthancPluginErrorCode
 rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
               const OrthancPluginHttpRequest *req)
@@ -202,7 +389,7 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
     OpyModuleState *st;
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
-    int answered, own_details;
+    int answered, own_details, streaming = 0;
     int token;
 
     if (rest_depth >= OPY_REST_MAX_DEPTH) {
@@ -226,6 +413,18 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
         goto done;
     }
     result = call_route(st, callable, out, url, req);
+    if (result != NULL && result != Py_None) {
+        /* a returned stream is sent while `output` is still valid (the
+         * generator may use it); ends as an exception when it fails */
+        int started;
+        unsigned long long sent;
+        int s = stream_answer(result, (OpyHandleObject *) out, url, regex, &started, &sent);
+
+        if (s < 0) {
+            Py_CLEAR(result);
+            streaming = started;
+        }
+    }
     answered = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_ANSWERED) != 0;
     own_details = (((OpyHandleObject *) out)->flags & OPY_OUTPUT_DETAILS) != 0;
     opy_handle_invalidate(out);
@@ -237,7 +436,12 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
                  PyUnicode_AsUTF8(st->str_method[(req->method >= 1 && req->method <= 4) ? req->method : 1]),
                  url);
         code = opy_error_report(where, &message);
-        if (answered) {
+        if (streaming) {
+            /* chunks went out: an error code makes Orthanc drop the
+             * connection, so that the client sees a truncated answer
+             * rather than a complete-looking one */
+        }
+        else if (answered) {
             code = OrthancPluginErrorCode_Success;   /* the answer is already out */
         }
         else if (message != NULL && !own_details) {
@@ -334,12 +538,37 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL}
 };
 
+/* Defines orthanc.StreamedAnswer and keeps _stream_of. 0 or -1. */
+static int
+stream_init(PyObject *module)
+{
+    PyObject *globals = PyDict_New(), *code = NULL, *res = NULL;
+    int rc = -1;
+
+    if (globals == NULL ||
+        PyDict_SetItemString(globals, "_orthanc", module) < 0 ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto done;
+    code = Py_CompileString(stream_source, "<orthanc-stream>", Py_file_input);
+    if (code == NULL || (res = PyEval_EvalCode(code, globals, globals)) == NULL)
+        goto done;
+    Py_XSETREF(stream_of, Py_XNewRef(PyDict_GetItemString(globals, "_stream_of")));
+    rc = stream_of != NULL ? 0 : -1;
+done:
+    Py_XDECREF(res);
+    Py_XDECREF(code);
+    Py_XDECREF(globals);
+    return rc;
+}
+
 int
 opy_cb_rest_init(PyObject *module)
 {
     /* A new interpreter (first start, or Orthanc restarted by /tools/reset,
      * which drops every route it had): the table starts empty again. */
     n_routes = 0;
+    if (stream_init(module) < 0)
+        return -1;
     return PyModule_AddFunctions(module, methods);
 }
 
@@ -348,6 +577,7 @@ opy_cb_rest_finalize(void)
 {
     int i;
 
+    Py_CLEAR(stream_of);
     /* Orthanc keeps the C entry points registered; a late call finds the
      * interpreter closed (opy_gil_enter fails) before touching routes. */
     for (i = 0; i < n_routes; i++) {

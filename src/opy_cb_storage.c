@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * opy_cb_storage.c - orthanc.RegisterStorageArea and
- * orthanc.RegisterStorageArea2: a storage area written in Python.
+ * opy_cb_storage.c - orthanc.RegisterStorageArea, orthanc.RegisterStorageArea2
+ * and orthanc.RegisterStorageArea3 (SDK 1.12.8, custom data): a storage area
+ * written in Python.
  *
  * Python signatures (positional):
  *   create(uuid: str, contentType: int, data: bytes) -> ignored
@@ -10,6 +11,20 @@
  *   readRange(uuid: str, contentType: int, rangeStart: int, size: int)
  *       -> bytes-like of exactly `size` bytes              (RegisterStorageArea2)
  *   remove(uuid: str, contentType: int) -> ignored
+ * RegisterStorageArea3 (only built with a 1.12.8+ header, refused on an
+ * older Orthanc):
+ *   create(uuid, content_type, compression_type, content: bytes,
+ *          dicom_instance: DicomInstance | None) -> (error_code, custom_data)
+ *       also accepted: None (stored, no custom data), an int error code,
+ *       bytes-like custom data; b"" custom data = none.
+ *   read(uuid, content_type, range_start, size, custom_data: bytes)
+ *       -> (error_code, bytes of exactly size); also plain bytes-like or an
+ *       int error code; with a non-zero code the second item is not looked at.
+ *   remove(uuid, content_type, custom_data: bytes) -> error_code or None.
+ * dicom_instance is borrowed (invalid once create returns), None for the
+ * attachments that are not DICOM files. A non-zero error code goes to
+ * Orthanc as it is (no log line of ours); a result of another shape is a
+ * TypeError, reported as an exception.
  * contentType is an orthanc.ContentType value. "bytes-like" means bytes,
  * bytearray, memoryview or any C-contiguous buffer; a str is refused.
  *
@@ -22,8 +37,8 @@
  * OrthancPluginErrorCode_Plugin): the upload, download or deletion fails
  * with an HTTP error (or a DIMSE failure); nothing is stored half-way.
  *
- * Registrations: Orthanc has one storage area. Only one of RegisterStorageArea
- * and RegisterStorageArea2 may be called, once; a second call raises
+ * Registrations: Orthanc has one storage area. Only one of RegisterStorageArea,
+ * RegisterStorageArea2 and RegisterStorageArea3 may be called, once; a second call raises
  * RuntimeError. For RegisterStorageArea2, readRange may be None (Orthanc then
  * always reads whole files).
  *
@@ -39,17 +54,19 @@
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gil.h"
+#include "opy_handle.h"
 #include "opy_module.h"
 #include "opy_registry.h"
 #include "opy_sdk.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Strong references, set once while the script is imported. */
 static PyObject *f_create, *f_read, *f_range, *f_remove;
-static int registered;          /* 1: RegisterStorageArea, 2: ...Area2 */
+static int registered;          /* 1: RegisterStorageArea, 2: ...Area2, 3: ...Area3 */
 
 /* Calls f(uuid, type[, extra...]) and returns its result (new reference),
  * or NULL with an exception set. `data` (borrowed, may be NULL) and the two
@@ -278,10 +295,253 @@ check(const char *fname, PyObject **f, int n, int nullable)
             return -1;
     }
     if (opy_registry_check_one(fname, NULL, registered,
-                               "a storage area (by RegisterStorageArea or RegisterStorageArea2)") < 0)
+                               registered == 3 ? "a storage area (by RegisterStorageArea3)"
+                               : "a storage area (by RegisterStorageArea or RegisterStorageArea2)") < 0)
         return -1;
     return 0;
 }
+
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 8)
+/* ------------------------------------------------------------ version 3 */
+
+/* An Orthanc error code returned by a v3 callback (an int, not a bool, in
+ * the range of OrthancPluginErrorCode). 0 or -1 with TypeError/OverflowError
+ * naming the callback. */
+static int
+code_get(PyObject *o, const char *what, OrthancPluginErrorCode *code)
+{
+    long long v;
+    char name[80];
+
+    if (PyBool_Check(o) || !PyLong_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "the %s callback must give an error code as an int, not %.100s",
+                     what, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    snprintf(name, sizeof name, "the error code of the %s callback", what);
+    if (opy_long_get(o, name, INT32_MIN, INT32_MAX, &v) < 0)
+        return -1;
+    *code = (OrthancPluginErrorCode) v;
+    return 0;
+}
+
+/* bytes-like, not str: the same rule as the v1/v2 read results. */
+static int
+is_bytes_like(PyObject *o)
+{
+    return !PyUnicode_Check(o) && PyObject_CheckBuffer(o);
+}
+
+/* Splits the result of a v3 create or read callback into its error code and
+ * its data (borrowed, may be None): (code, data), a plain int (code, no data),
+ * a plain bytes-like (success, data), and for create a plain None (success,
+ * no data). 0 or -1 with TypeError set. */
+static int
+split_result(PyObject *r, const char *what, const char *shape, int none_ok,
+             OrthancPluginErrorCode *code, PyObject **data)
+{
+    *code = OrthancPluginErrorCode_Success;
+    *data = Py_None;
+    if (r == Py_None && none_ok)
+        return 0;
+    if (PyTuple_Check(r) && PyTuple_Size(r) == 2) {
+        *data = PyTuple_GetItem(r, 1);
+        return code_get(PyTuple_GetItem(r, 0), what, code);
+    }
+    if (PyLong_Check(r) && !PyBool_Check(r))
+        return code_get(r, what, code);
+    if (is_bytes_like(r)) {
+        *data = r;
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "the %s callback must return %s, not %.100s", what, shape,
+                 Py_TYPE(r)->tp_name);
+    return -1;
+}
+
+static OrthancPluginErrorCode on_create3(OrthancPluginMemoryBuffer *customData, const char *uuid, const void *content, uint64_t size, OrthancPluginContentType type, OrthancPluginCompressionType compression, const OrthancPluginDicomInstance *instance);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_create3, (OrthancPluginMemoryBuffer *customData; const char *uuid; const void *content; uint64_t size; OrthancPluginContentType type; OrthancPluginCompressionType compression; const OrthancPluginDicomInstance *instance;), (f->customData, f->uuid, f->content, f->size, f->type, f->compression, f->instance))
+
+static OrthancPluginErrorCode
+on_create3(OrthancPluginMemoryBuffer *customData, const char *uuid, const void *content, uint64_t size,
+           OrthancPluginContentType type, OrthancPluginCompressionType compression,
+           const OrthancPluginDicomInstance *instance)
+{
+    OPY_STACK_SWITCH(on_create3, (customData, uuid, content, size, type, compression, instance));
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *args[5] = {NULL, NULL, NULL, NULL, NULL};
+    PyObject *r = NULL, *data;
+    OpyBytes b;
+    int i, pinned = 0;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    if (size > (uint64_t) PY_SSIZE_T_MAX) {
+        PyErr_Format(PyExc_OverflowError, "attachment of %llu bytes", (unsigned long long) size);
+        goto error;
+    }
+    args[0] = PyUnicode_FromString(uuid ? uuid : "");
+    args[1] = PyLong_FromLong((long) type);
+    args[2] = PyLong_FromLong((long) compression);
+    args[3] = PyBytes_FromStringAndSize(size ? content : NULL, (Py_ssize_t) size);
+    /* DICOM attachments come with their instance (borrowed, invalid once
+     * the callback returns); other attachments with None. */
+    args[4] = instance != NULL ? opy_handle_new(opy_state->types[OPY_TYPE_DicomInstance], (void *) instance)
+                               : Py_NewRef(Py_None);
+    for (i = 0; i < 5; i++)
+        if (args[i] == NULL)
+            goto error;
+    r = PyObject_Vectorcall(f_create, args, 5, NULL);
+    if (r == NULL ||
+        split_result(r, "create", "(error_code, custom_data), None, an int error code or bytes of custom "
+                     "data", 1, &code, &data) < 0)
+        goto error;
+    if (code != OrthancPluginErrorCode_Success || data == Py_None)
+        goto done;
+    if (!is_bytes_like(data)) {
+        PyErr_Format(PyExc_TypeError, "the custom data returned by the create callback must be bytes "
+                     "(or bytes-like) or None, not %.100s", Py_TYPE(data)->tp_name);
+        goto error;
+    }
+    if (opy_bytes_get(data, "custom data", &b) < 0)
+        goto error;
+    pinned = 1;
+    if (b.size == 0)
+        goto done;          /* stored without custom data, as with None */
+    if (opy_size_check(b.size, UINT32_MAX, "the custom data of the create callback") < 0)
+        goto error;
+    OPY_BEGIN_ALLOW_THREADS
+    code = OrthancPluginCreateMemoryBuffer(opy_context, customData, (uint32_t) b.size);
+    if (code == OrthancPluginErrorCode_Success)
+        memcpy(customData->data, b.data, (size_t) b.size);
+    OPY_END_ALLOW_THREADS
+    if (code != OrthancPluginErrorCode_Success) {
+        opy_error_raise(code);
+        goto error;
+    }
+    goto done;
+error:
+    code = report("create", uuid, type);
+done:
+    if (pinned)
+        opy_bytes_release(&b);
+    if (args[4] != NULL && args[4] != Py_None)
+        opy_handle_invalidate(args[4]);
+    for (i = 0; i < 5; i++)
+        Py_XDECREF(args[i]);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
+static OrthancPluginErrorCode on_read3(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPluginContentType type, uint64_t rangeStart, const void *customData, uint32_t customDataSize);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_read3, (OrthancPluginMemoryBuffer64 *target; const char *uuid; OrthancPluginContentType type; uint64_t rangeStart; const void *customData; uint32_t customDataSize;), (f->target, f->uuid, f->type, f->rangeStart, f->customData, f->customDataSize))
+
+static OrthancPluginErrorCode
+on_read3(OrthancPluginMemoryBuffer64 *target, const char *uuid, OrthancPluginContentType type,
+         uint64_t rangeStart, const void *customData, uint32_t customDataSize)
+{
+    OPY_STACK_SWITCH(on_read3, (target, uuid, type, rangeStart, customData, customDataSize));
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *args[5] = {NULL, NULL, NULL, NULL, NULL};
+    PyObject *r = NULL, *data;
+    OpyBytes b;
+    int i, pinned = 0;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    args[0] = PyUnicode_FromString(uuid ? uuid : "");
+    args[1] = PyLong_FromLong((long) type);
+    args[2] = PyLong_FromUnsignedLongLong(rangeStart);
+    args[3] = PyLong_FromUnsignedLongLong(target->size);
+    args[4] = PyBytes_FromStringAndSize(customDataSize ? customData : NULL, (Py_ssize_t) customDataSize);
+    for (i = 0; i < 5; i++)
+        if (args[i] == NULL)
+            goto error;
+    r = PyObject_Vectorcall(f_read, args, 5, NULL);
+    if (r == NULL ||
+        split_result(r, "read", "(error_code, bytes), bytes or an int error code", 0, &code, &data) < 0)
+        goto error;
+    if (code != OrthancPluginErrorCode_Success)
+        goto done;          /* whatever comes with an error code (None, b"") is not looked at */
+    if (data == Py_None && target->size == 0)
+        goto done;
+    if (!is_bytes_like(data)) {
+        PyErr_Format(PyExc_TypeError, "the read callback must return bytes (or bytes-like) with error "
+                     "code 0, not %.100s", Py_TYPE(data)->tp_name);
+        goto error;
+    }
+    if (opy_bytes_get(data, "read result", &b) < 0)
+        goto error;
+    pinned = 1;
+    if ((uint64_t) b.size != target->size) {
+        PyErr_Format(PyExc_ValueError, "the read callback returned %zd bytes for a range of %llu bytes at %llu",
+                     b.size, (unsigned long long) target->size, (unsigned long long) rangeStart);
+        goto error;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (b.size > 0)
+        memcpy(target->data, b.data, (size_t) b.size);
+    Py_END_ALLOW_THREADS
+    goto done;
+error:
+    code = report("read", uuid, type);
+done:
+    if (pinned)
+        opy_bytes_release(&b);
+    for (i = 0; i < 5; i++)
+        Py_XDECREF(args[i]);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+
+static OrthancPluginErrorCode on_remove3(const char *uuid, OrthancPluginContentType type, const void *customData, uint32_t customDataSize);
+OPY_STACK_THUNK(OrthancPluginErrorCode, on_remove3, (const char *uuid; OrthancPluginContentType type; const void *customData; uint32_t customDataSize;), (f->uuid, f->type, f->customData, f->customDataSize))
+
+static OrthancPluginErrorCode
+on_remove3(const char *uuid, OrthancPluginContentType type, const void *customData, uint32_t customDataSize)
+{
+    OPY_STACK_SWITCH(on_remove3, (uuid, type, customData, customDataSize));
+    OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
+    PyObject *args[3] = {NULL, NULL, NULL};
+    PyObject *r = NULL;
+    int i;
+    int token = opy_gil_enter();
+
+    if (token < 0)
+        return OrthancPluginErrorCode_Plugin;
+    args[0] = PyUnicode_FromString(uuid ? uuid : "");
+    args[1] = PyLong_FromLong((long) type);
+    args[2] = PyBytes_FromStringAndSize(customDataSize ? customData : NULL, (Py_ssize_t) customDataSize);
+    for (i = 0; i < 3; i++)
+        if (args[i] == NULL)
+            goto error;
+    r = PyObject_Vectorcall(f_remove, args, 3, NULL);
+    if (r == NULL)
+        goto error;
+    if (r != Py_None) {         /* None: removed (as v1/v2 remove callbacks) */
+        if (PyBool_Check(r) || !PyLong_Check(r)) {
+            PyErr_Format(PyExc_TypeError, "the remove callback must return an int error code (or None), "
+                         "not %.100s", Py_TYPE(r)->tp_name);
+            goto error;
+        }
+        if (code_get(r, "remove", &code) < 0)
+            goto error;
+    }
+    goto done;
+error:
+    code = report("remove", uuid, type);
+done:
+    for (i = 0; i < 3; i++)
+        Py_XDECREF(args[i]);
+    Py_XDECREF(r);
+    opy_gil_leave(token);
+    return code;
+}
+#endif /* SDK 1.12.8 */
 
 static void
 keep(PyObject *create, PyObject *read, PyObject *range, PyObject *remove)
@@ -329,6 +589,25 @@ RegisterStorageArea2(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     Py_RETURN_NONE;
 }
 
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 8)
+static PyObject *
+RegisterStorageArea3(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"create", "read", "remove"};
+    PyObject *a[3];
+
+    (void) module;
+    if (opy_sdk_require(OPY_SDK_VERSION(1, 12, 8), "RegisterStorageArea3") < 0 ||
+        opy_args_parse("RegisterStorageArea3", args, nargs, kwnames, names, 3, 3, a) < 0 ||
+        check("RegisterStorageArea3", a, 3, -1) < 0)
+        return NULL;
+    keep(a[0], a[1], NULL, a[2]);
+    registered = 3;
+    OrthancPluginRegisterStorageArea3(opy_context, on_create3, on_read3, on_remove3);
+    Py_RETURN_NONE;
+}
+#endif
+
 static PyMethodDef methods[] = {
     {"RegisterStorageArea", (PyCFunction) (void (*)(void)) RegisterStorageArea,
      METH_FASTCALL | METH_KEYWORDS,
@@ -342,6 +621,15 @@ static PyMethodDef methods[] = {
      "Like RegisterStorageArea, with range reads: readRange(uuid, contentType, rangeStart, size)\n"
      "returns exactly size bytes starting at rangeStart (readRange may be None).\n"
      "Only one storage area may be registered."},
+#if ORTHANC_PLUGINS_VERSION_IS_ABOVE(1, 12, 8)
+    {"RegisterStorageArea3", (PyCFunction) (void (*)(void)) RegisterStorageArea3,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterStorageArea3($module, /, create, read, remove)\n--\n\n"
+     "Replace Orthanc's storage area, with custom data per attachment (Orthanc 1.12.8+):\n"
+     "create(uuid, content_type, compression_type, content, dicom_instance) -> (error_code, custom_data),\n"
+     "read(uuid, content_type, range_start, size, custom_data) -> (error_code, bytes of exactly size),\n"
+     "remove(uuid, content_type, custom_data) -> error_code. Only one storage area may be registered."},
+#endif
     {NULL, NULL, 0, NULL}
 };
 

@@ -41,10 +41,6 @@ UNREACHABLE = {
 # the v2 SCP callbacks), where the build's header has them.
 _NEWER_UNREACHABLE = {
     'DicomConnection.*': 'handed only to the v2 DICOM SCP callbacks (SDK 1.12.10 families)',
-    # the API fuzzer no longer calls the database writers (issue 12): their
-    # own tests come with the key-value store and queue family (issue 13)
-    'SetAttachmentCustomData': 'database writer: tested with storage area v3 (issue 13)',
-    'GetAttachmentCustomData': 'tested with storage area v3 (issue 13)',
 }
 if NAMES_TXT.is_file():
     _names = NAMES_TXT.read_text().split()
