@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Storage area with custom data (Orthanc 1.12.8 or newer): each attachment is
 # a file of the working folder, and the name of that file is kept in Orthanc's
 # database as the attachment's custom data, so read and remove find it there.

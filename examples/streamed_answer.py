@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Streamed answer (Orthanc 1.12.6 or newer): GET /export.csv sends one line per
 # instance as soon as it is known, without building the whole answer in memory.
 import json

@@ -315,3 +315,25 @@ def test_example_storage_area3(orthanc_factory):
     assert srv.delete('/instances/%s' % iid)[0] == 200
     assert not [p for p in srv.workdir.iterdir() if p.name.startswith('storage3-')]
     srv.stop()
+
+
+def test_adopt_dicom_instance(orthanc_factory):
+    # AdoptDicomInstance (beyond 7.1): Orthanc indexes a file that stays where it is
+    srv = orthanc_factory(orthanc_factory.script('cb_storage3_adopt.py'))
+    dicom = dicomgen.make_instance(patient_id='ADOPT-1')
+    path = srv.workdir / 'outside-the-storage.dcm'
+    path.write_bytes(dicom)
+    status, _, body = srv.post('/adopt', str(path))
+    assert status == 200, body
+    adopted = json.loads(body)
+    assert adopted['status'] == 0 and adopted['custom'] == 'adopted:%s' % path, adopted   # StoreStatus.SUCCESS
+    assert srv.get('/instances/%s/file' % adopted['instance'])[2] == dicom
+    assert srv.get_json('/instances/%s' % adopted['instance'])['MainDicomTags']['SOPInstanceUID']
+    log = json.loads(srv.get('/adopt-log')[2])
+    assert ['create', 1] not in log, log            # the DICOM file was not copied
+    again = json.loads(srv.post('/adopt', str(path))[2])
+    assert again['status'] == 1, again                # StoreStatus.ALREADY_STORED
+    assert srv.delete('/instances/%s' % adopted['instance'])[0] == 200
+    log = json.loads(srv.get('/adopt-log')[2])
+    assert ['remove', 1, 'adopted:%s' % path] in log, log
+    assert path.read_bytes() == dicom               # the storage area left the file where it was
