@@ -238,7 +238,9 @@ class Gen:
         if cb and name.startswith("Register"):
             counts["callbacks"] += 1
             fam = ov.get("families", {}).get(name)
-            if fam:
+            if name in ov.get("callbacks_left_out", {}):
+                self.coverage.append((f["c_name"], "callbacks", "", "left out: " + ov["callbacks_left_out"][name]))
+            elif fam:
                 self.family_names[name] = fam["python"]
                 self.coverage.append((f["c_name"], "callbacks", " ".join(fam["python"]), fam["why"]))
             else:
@@ -862,6 +864,13 @@ class Gen:
                      wrapped, custom, counts["callbacks"], counts["memory"],
                      counts["other"] - custom),
                  ""]
+        c_names = {c for c, *_ in self.coverage}
+        left_out = sum(1 for n in self.ov.get("callbacks_left_out", {}) if "OrthancPlugin" + n in c_names)
+        used = sum(1 for n in self.ov.get("used_by_families", {}) if "OrthancPlugin" + n in c_names)
+        reachable = wrapped + custom + counts["callbacks"] - left_out + used + len(self.destructors_seen())
+        lines.insert(2, "reachable from Python: %d of %d (%.1f %%): every function but the memory helpers, "
+                        "the skipped ones and the callbacks left out (the destructors count: objects call them)"
+                     % (reachable, total, 100.0 * reachable / total))
         lines[1:1] = ["SDK version of each function: its ORTHANC_PLUGIN_SINCE_SDK annotation (or the "
                       "table tools/opy_sdk_since.json for headers without them); a wrapper of a "
                       "function newer than Orthanc %s checks the running Orthanc first"
@@ -870,6 +879,9 @@ class Gen:
             lines.append("%-45s %-16s %-28s %-45s %s" % (c_name, self.since_label(c_name), status, py, why))
         self.write(os.path.join(outdir, "coverage.txt"), "\n".join(lines) + "\n")
         return lines[:3]
+
+    def destructors_seen(self):
+        return [c for c, status, *_ in self.coverage if status == "destructor"]
 
     def emit_sdk_names(self, outdir):
         """sdk_names.json: {python name: SDK version} of every name of the
