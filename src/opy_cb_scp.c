@@ -81,7 +81,7 @@
 
 static PyObject *find_callable;     /* strong reference or NULL */
 static PyObject *move_callable;     /* RegisterMoveCallback: strong reference or NULL */
-static PyObject *move_create;       /* RegisterMoveCallback2: strong references or NULL */
+static PyObject *move_create;       /* RegisterMoveCallback2 or 3: strong references or NULL */
 static PyObject *move_size;
 static PyObject *move_apply;
 static PyObject *move_free;
