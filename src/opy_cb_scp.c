@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * opy_cb_scp.c - the C-FIND and C-MOVE SCP of Orthanc handled in Python:
- * orthanc.RegisterFindCallback, orthanc.RegisterMoveCallback and
- * orthanc.RegisterMoveCallback2.
+ * orthanc.RegisterFindCallback, orthanc.RegisterMoveCallback,
+ * orthanc.RegisterMoveCallback2 and, with SDK 1.12.10 (header and running
+ * Orthanc), orthanc.RegisterFindCallback2 and orthanc.RegisterMoveCallback3.
  *
  * C-FIND. Python signature (as the official plugin):
  *   callback(answers: orthanc.FindAnswers, query: orthanc.FindQuery,
@@ -12,6 +13,12 @@
  * (Orthanc serialises the C-FIND callbacks). Return value: ignored. An
  * exception makes the C-FIND fail (the SCU gets a failure status), its
  * traceback is logged once (OPY0010).
+ *
+ * C-FIND v2, RegisterFindCallback2(callback) (official 7.1 convention):
+ *   callback(answers, query, connection: orthanc.DicomConnection),
+ * positional, all three borrowed; otherwise as v1. It shares the slot of
+ * v1: Orthanc accepts one C-FIND handler, v1 or v2 (the official 7.1 has
+ * two slots and ignores the core's refusal of the second).
  *
  * C-MOVE, RegisterMoveCallback(callback) (official convention): one
  * sub-operation per request, during which
@@ -35,10 +42,21 @@
  * without calling applyMove; an exception in applyMove fails that
  * sub-operation; an exception in free is logged. Every failure logs its
  * traceback once (OPY0010).
- * Thread: the Orthanc DICOM thread of the association, for all four.
  *
- * One registration each: a second RegisterFindCallback, or a second C-MOVE
- * registration (either form), raises RuntimeError.
+ * C-MOVE v3, RegisterMoveCallback3(callback, get_move_size, apply_move,
+ * free_move) (official 7.1 convention, on the SDK's
+ * OrthancPluginRegisterMoveCallback2): callback(connection, Level=,
+ * PatientID=, AccessionNumber=, StudyInstanceUID=, SeriesInstanceUID=,
+ * SOPInstanceUID=, TargetAET=, OriginatorID=): the borrowed
+ * orthanc.DicomConnection is the one positional argument, valid only during
+ * that call (not in the three others); no OriginatorAET / SourceAET (the
+ * connection's remote and called AETs). The three others and every error
+ * rule are those of RegisterMoveCallback2.
+ * Thread: the Orthanc DICOM thread of the association, for all of them.
+ *
+ * One registration each: a second C-FIND registration (either form) or a
+ * second C-MOVE registration (any of the three forms: they share one slot)
+ * raises RuntimeError.
  */
 #include "opy_python.h"
 #include "opy_stack.h"
@@ -63,11 +81,20 @@
 
 static PyObject *find_callable;     /* strong reference or NULL */
 static PyObject *move_callable;     /* RegisterMoveCallback: strong reference or NULL */
-static PyObject *move_create;       /* RegisterMoveCallback2: strong references or NULL */
+static PyObject *move_create;       /* RegisterMoveCallback2 or 3: strong references or NULL */
 static PyObject *move_size;
 static PyObject *move_apply;
 static PyObject *move_free;
 static PyObject *move_kwnames;      /* the MOVE_NARGS keyword names (tuple) */
+static const char *move_size_what = "getMoveSize";  /* names in messages: v2's or v3's */
+static const char *move_apply_what = "C-MOVE applyMove callback";
+static const char *move_free_what = "C-MOVE free callback";
+#if OPY_HAVE_SCP2
+static PyObject *find2_callable;    /* RegisterFindCallback2: strong reference or NULL */
+static PyObject *move3_kwnames;     /* the MOVE3_NKW keyword names of v3's create (tuple) */
+#endif
+
+#define MOVE3_NKW 8
 
 /* ------------------------------------------------------------ C-FIND */
 
@@ -80,47 +107,82 @@ aet(const char *s)
     return PyUnicode_DecodeUTF8(s, (Py_ssize_t) strlen(s), "surrogateescape");
 }
 
-OPY_STACK_THUNK(OrthancPluginErrorCode, opy_scp_call_query, (PyObject *callable; const char *what; int answers_type; void *answers; int query_type; const void *query; const char *issuerAet; const char *calledAet;), (f->callable, f->what, f->answers_type, f->answers, f->query_type, f->query, f->issuerAet, f->calledAet))
-
-OrthancPluginErrorCode
-opy_scp_call_query(PyObject *callable, const char *what, int answers_type, void *answers,
-                   int query_type, const void *query, const char *issuerAet, const char *calledAet)
+PyObject *
+opy_scp_connection_new(const void *connection)
 {
-    OPY_STACK_SWITCH(opy_scp_call_query, (callable, what, answers_type, answers, query_type, query, issuerAet, calledAet));
-    PyObject *a = NULL, *q = NULL, *issuer = NULL, *called = NULL, *r = NULL;
+#if OPY_HAVE_SCP2
+    return opy_handle_new(opy_state->types[OPY_TYPE_DicomConnection], (void *) connection);
+#else
+    (void) connection;
+    PyErr_SetString(PyExc_SystemError, "this build has no orthanc.DicomConnection");
+    return NULL;
+#endif
+}
+
+/* The C-FIND and worklist calls: callable(answers, query, issuerAet,
+ * calledAet), or with v2 callable(answers, query, connection). */
+static OrthancPluginErrorCode call_query(PyObject *callable, const char *what, int answers_type, void *answers, int query_type, const void *query, const char *issuerAet, const char *calledAet, int v2, const void *connection);
+OPY_STACK_THUNK(OrthancPluginErrorCode, call_query, (PyObject *callable; const char *what; int answers_type; void *answers; int query_type; const void *query; const char *issuerAet; const char *calledAet; int v2; const void *connection;), (f->callable, f->what, f->answers_type, f->answers, f->query_type, f->query, f->issuerAet, f->calledAet, f->v2, f->connection))
+
+static OrthancPluginErrorCode
+call_query(PyObject *callable, const char *what, int answers_type, void *answers,
+           int query_type, const void *query, const char *issuerAet, const char *calledAet,
+           int v2, const void *connection)
+{
+    OPY_STACK_SWITCH(call_query, (callable, what, answers_type, answers, query_type, query, issuerAet, calledAet, v2, connection));
+    PyObject *argv[4] = {NULL, NULL, NULL, NULL};   /* answers, query, then the AETs or the connection */
+    PyObject *r = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Plugin;
-    int token = opy_gil_enter();
+    int i, n = v2 ? 3 : 4, token = opy_gil_enter();
     char where[64];
 
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;           /* stopping: fail */
-    a = opy_handle_new(opy_state->types[answers_type], answers);
-    q = a ? opy_handle_new(opy_state->types[query_type], (void *) query) : NULL;
-    issuer = q ? aet(issuerAet) : NULL;
-    called = issuer ? aet(calledAet) : NULL;
-    if (called == NULL) {
+    argv[0] = opy_handle_new(opy_state->types[answers_type], answers);
+    argv[1] = argv[0] ? opy_handle_new(opy_state->types[query_type], (void *) query) : NULL;
+    if (argv[1] != NULL && v2)
+        argv[2] = opy_scp_connection_new(connection);
+    else if (argv[1] != NULL) {
+        argv[2] = aet(issuerAet);
+        argv[3] = argv[2] ? aet(calledAet) : NULL;
+    }
+    if (argv[n - 1] == NULL) {
         snprintf(where, sizeof where, "%s (arguments)", what);
         code = opy_error_report(where, NULL);
         goto done;
     }
-    r = PyObject_CallFunctionObjArgs(callable, a, q, issuer, called, NULL);
+    r = PyObject_Vectorcall(callable, argv, (size_t) n, NULL);
     if (r == NULL) {
         code = opy_error_report(what, NULL);
         goto done;
     }
     code = OrthancPluginErrorCode_Success;
 done:
-    if (a != NULL)
-        opy_handle_invalidate(a);
-    if (q != NULL)
-        opy_handle_invalidate(q);
+    /* the handles (answers, query, connection) expire with the callback */
+    for (i = 0; i < 3; i++)
+        if (argv[i] != NULL && (i < 2 || v2))
+            opy_handle_invalidate(argv[i]);
     Py_XDECREF(r);
-    Py_XDECREF(a);
-    Py_XDECREF(q);
-    Py_XDECREF(issuer);
-    Py_XDECREF(called);
+    for (i = 0; i < 4; i++)
+        Py_XDECREF(argv[i]);
     opy_gil_leave(token);
     return code;
+}
+
+OrthancPluginErrorCode
+opy_scp_call_query(PyObject *callable, const char *what, int answers_type, void *answers,
+                   int query_type, const void *query, const char *issuerAet, const char *calledAet)
+{
+    return call_query(callable, what, answers_type, answers, query_type, query, issuerAet,
+                      calledAet, 0, NULL);
+}
+
+OrthancPluginErrorCode
+opy_scp_call_query2(PyObject *callable, const char *what, int answers_type, void *answers,
+                    int query_type, const void *query, const void *connection)
+{
+    return call_query(callable, what, answers_type, answers, query_type, query, NULL, NULL, 1,
+                      connection);
 }
 
 static OrthancPluginErrorCode
@@ -130,6 +192,16 @@ on_find(OrthancPluginFindAnswers *answers, const OrthancPluginFindQuery *query,
     return opy_scp_call_query(find_callable, "C-FIND callback", OPY_TYPE_FindAnswers, answers,
                               OPY_TYPE_FindQuery, query, issuerAet, calledAet);
 }
+
+#if OPY_HAVE_SCP2
+static OrthancPluginErrorCode
+on_find2(OrthancPluginFindAnswers *answers, const OrthancPluginFindQuery *query,
+         const OrthancPluginDicomConnection *connection)
+{
+    return opy_scp_call_query2(find2_callable, "C-FIND callback", OPY_TYPE_FindAnswers, answers,
+                               OPY_TYPE_FindQuery, query, connection);
+}
+#endif
 
 /* ------------------------------------------------------------ C-MOVE */
 
@@ -161,26 +233,20 @@ level_name(OrthancPluginResourceType level)
     }
 }
 
-/* Fills out[MOVE_NARGS] with new references; 0, or -1 with an exception set
+/* Fills out[0..n-1] with the str of s[0..n-1] ("" for NULL) and out[n]
+ * with the int originatorId, new references; 0, or -1 with an exception set
  * (then out[] holds what was made, to be released by the caller). */
 static int
-move_values(PyObject **out, OrthancPluginResourceType resourceType, const char *patientId,
-            const char *accessionNumber, const char *studyInstanceUid,
-            const char *seriesInstanceUid, const char *sopInstanceUid,
-            const char *originatorAet, const char *sourceAet, const char *targetAet,
-            uint16_t originatorId)
+move_values(PyObject **out, const char *const *s, int n, uint16_t originatorId)
 {
-    const char *s[MOVE_NARGS - 1] = {level_name(resourceType), patientId, accessionNumber,
-                                     studyInstanceUid, seriesInstanceUid, sopInstanceUid,
-                                     originatorAet, sourceAet, targetAet};
     int i;
 
-    for (i = 0; i < MOVE_NARGS - 1; i++) {
+    for (i = 0; i < n; i++) {
         if ((out[i] = str_or_empty(s[i])) == NULL)
             return -1;
     }
-    out[MOVE_NARGS - 1] = PyLong_FromLong((long) originatorId);
-    return out[MOVE_NARGS - 1] == NULL ? -1 : 0;
+    out[n] = PyLong_FromLong((long) originatorId);
+    return out[n] == NULL ? -1 : 0;
 }
 
 /* Drops the Python references of d (GIL held) and frees it. */
@@ -206,6 +272,9 @@ on_move_create(OrthancPluginResourceType resourceType, const char *patientId,
                uint16_t originatorId)
 {
     OPY_STACK_SWITCH(on_move_create, (resourceType, patientId, accessionNumber, studyInstanceUid, seriesInstanceUid, sopInstanceUid, originatorAet, sourceAet, targetAet, originatorId));
+    const char *const s[MOVE_NARGS - 1] = {level_name(resourceType), patientId, accessionNumber,
+                                           studyInstanceUid, seriesInstanceUid, sopInstanceUid,
+                                           originatorAet, sourceAet, targetAet};
     MoveDriver *d = NULL;
     int token = opy_gil_enter();
 
@@ -217,9 +286,7 @@ on_move_create(OrthancPluginResourceType resourceType, const char *patientId,
         opy_error_report("C-MOVE callback (arguments)", NULL);
         goto done;
     }
-    if (move_values(d->args, resourceType, patientId, accessionNumber, studyInstanceUid,
-                    seriesInstanceUid, sopInstanceUid, originatorAet, sourceAet, targetAet,
-                    originatorId) < 0) {
+    if (move_values(d->args, s, MOVE_NARGS - 1, originatorId) < 0) {
         opy_error_report("C-MOVE callback (arguments)", NULL);
         driver_free(d);
         d = NULL;
@@ -242,6 +309,59 @@ done:
     return d;       /* NULL: Orthanc fails the C-MOVE */
 }
 
+#if OPY_HAVE_SCP2
+/* RegisterMoveCallback3's create: callback(connection, Level=, PatientID=,
+ * AccessionNumber=, StudyInstanceUID=, SeriesInstanceUID=, SOPInstanceUID=,
+ * TargetAET=, OriginatorID=). The connection expires when it returns. */
+static void * on_move_create3(OrthancPluginResourceType resourceType, const char *patientId, const char *accessionNumber, const char *studyInstanceUid, const char *seriesInstanceUid, const char *sopInstanceUid, const OrthancPluginDicomConnection *connection, const char *targetAet, uint16_t originatorId);
+OPY_STACK_THUNK(void *, on_move_create3, (OrthancPluginResourceType resourceType; const char *patientId; const char *accessionNumber; const char *studyInstanceUid; const char *seriesInstanceUid; const char *sopInstanceUid; const OrthancPluginDicomConnection *connection; const char *targetAet; uint16_t originatorId;), (f->resourceType, f->patientId, f->accessionNumber, f->studyInstanceUid, f->seriesInstanceUid, f->sopInstanceUid, f->connection, f->targetAet, f->originatorId))
+
+static void *
+on_move_create3(OrthancPluginResourceType resourceType, const char *patientId,
+                const char *accessionNumber, const char *studyInstanceUid,
+                const char *seriesInstanceUid, const char *sopInstanceUid,
+                const OrthancPluginDicomConnection *connection, const char *targetAet,
+                uint16_t originatorId)
+{
+    OPY_STACK_SWITCH(on_move_create3, (resourceType, patientId, accessionNumber, studyInstanceUid, seriesInstanceUid, sopInstanceUid, connection, targetAet, originatorId));
+    const char *const s[MOVE3_NKW - 1] = {level_name(resourceType), patientId, accessionNumber,
+                                          studyInstanceUid, seriesInstanceUid, sopInstanceUid,
+                                          targetAet};
+    PyObject *argv[1 + MOVE3_NKW] = {NULL};     /* the connection, then the keyword values */
+    MoveDriver *d = NULL;
+    int i, token = opy_gil_enter();
+
+    if (token < 0)
+        return NULL;                                    /* stopping: fail */
+    d = calloc(1, sizeof *d);
+    if (d == NULL) {
+        PyErr_NoMemory();
+        goto arguments;
+    }
+    argv[0] = opy_scp_connection_new(connection);
+    if (argv[0] == NULL || move_values(argv + 1, s, MOVE3_NKW - 1, originatorId) < 0)
+        goto arguments;
+    d->driver = PyObject_Vectorcall(move_create, argv, 1, move3_kwnames);
+    if (d->driver != NULL)
+        goto done;
+    opy_error_report("C-MOVE create callback", NULL);
+    goto failed;
+arguments:
+    opy_error_report("C-MOVE callback (arguments)", NULL);
+failed:
+    if (d != NULL)
+        driver_free(d);
+    d = NULL;
+done:
+    if (argv[0] != NULL)
+        opy_handle_invalidate(argv[0]);
+    for (i = 0; i < 1 + MOVE3_NKW; i++)
+        Py_XDECREF(argv[i]);
+    opy_gil_leave(token);
+    return d;       /* NULL: Orthanc fails the C-MOVE */
+}
+#endif
+
 static uint32_t on_move_size(void *moveDriver);
 OPY_STACK_THUNK(uint32_t, on_move_size, (void *moveDriver;), (f->moveDriver))
 
@@ -263,23 +383,26 @@ on_move_size(void *moveDriver)
     }
     r = PyObject_CallOneArg(move_size, d->driver);
     if (r != NULL && !PyLong_Check(r))
-        PyErr_Format(PyExc_TypeError, "the getMoveSize callback must return an int, not %.100s",
-                     Py_TYPE(r)->tp_name);
+        PyErr_Format(PyExc_TypeError, "the %s callback must return an int, not %.100s",
+                     move_size_what, Py_TYPE(r)->tp_name);
     else if (r != NULL) {
         n = PyLong_AsUnsignedLongLong(r);
         if (n == (unsigned long long) -1 && PyErr_Occurred()) {
             PyErr_Clear();
             PyErr_Format(PyExc_ValueError,
-                         "the getMoveSize callback must return an int in [0, %lu], not %R",
-                         (unsigned long) UINT32_MAX, r);
+                         "the %s callback must return an int in [0, %lu], not %R",
+                         move_size_what, (unsigned long) UINT32_MAX, r);
         }
         else if (n > UINT32_MAX)
             PyErr_Format(PyExc_ValueError,
-                         "the getMoveSize callback must return an int in [0, %lu], not %R",
-                         (unsigned long) UINT32_MAX, r);
+                         "the %s callback must return an int in [0, %lu], not %R",
+                         move_size_what, (unsigned long) UINT32_MAX, r);
     }
     if (PyErr_Occurred()) {
-        opy_error_report("C-MOVE getMoveSize callback (the C-MOVE fails)", NULL);
+        char where[80];
+
+        snprintf(where, sizeof where, "C-MOVE %s callback (the C-MOVE fails)", move_size_what);
+        opy_error_report(where, NULL);
         d->size_failed = 1;
         n = 1;      /* one sub-operation, which applyMove reports as failed */
     }
@@ -310,7 +433,7 @@ on_move_apply(void *moveDriver)
     else
         r = PyObject_Vectorcall(move_callable, d->args, 0, move_kwnames);
     if (r == NULL)
-        code = opy_error_report(move_create ? "C-MOVE applyMove callback" : "C-MOVE callback", NULL);
+        code = opy_error_report(move_create ? move_apply_what : "C-MOVE callback", NULL);
     else
         code = OrthancPluginErrorCode_Success;
     Py_XDECREF(r);
@@ -339,7 +462,7 @@ on_move_free(void *moveDriver)
         PyObject *r = PyObject_CallOneArg(move_free, d->driver);
 
         if (r == NULL)
-            opy_error_report("C-MOVE free callback", NULL);
+            opy_error_report(move_free_what, NULL);
         Py_XDECREF(r);
     }
     driver_free(d);
@@ -348,6 +471,19 @@ on_move_free(void *moveDriver)
 
 /* ------------------------------------------------------------ registration */
 
+/* One C-FIND slot for both forms: Orthanc accepts one C-FIND handler, v1
+ * or v2 (a second one fails with ErrorCode.PLUGIN), so Python says so
+ * clearly first. */
+static int
+find_slot_taken(void)
+{
+#if OPY_HAVE_SCP2
+    if (find2_callable != NULL)
+        return 1;
+#endif
+    return find_callable != NULL;
+}
+
 static PyObject *
 RegisterFindCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -355,7 +491,7 @@ RegisterFindCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     OrthancPluginErrorCode code;
 
     (void) module;
-    if (f == NULL || opy_registry_check_one("RegisterFindCallback", f, find_callable != NULL,
+    if (f == NULL || opy_registry_check_one("RegisterFindCallback", f, find_slot_taken(),
                                             "a C-FIND callback") < 0)
         return NULL;
     code = OrthancPluginRegisterFindCallback(opy_context, on_find);
@@ -384,35 +520,90 @@ RegisterMoveCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     Py_RETURN_NONE;
 }
 
+/* RegisterMoveCallback2 (v3 = 0: the SDK's v1 C-MOVE) and
+ * RegisterMoveCallback3 (v3 = 1: the SDK's OrthancPluginRegisterMoveCallback2,
+ * whose create gets the connection): the same driver model, one slot. */
 static PyObject *
-RegisterMoveCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+register_move_driver(const char *fname, const char *const *names, int v3, PyObject *const *args,
+                     Py_ssize_t nargs, PyObject *kwnames)
 {
-    static const char *const names[] = {"create", "getMoveSize", "applyMove", "free"};
     PyObject *a[4];
     PyObject *slot = move_callable ? move_callable : move_create;   /* borrowed */
     OrthancPluginErrorCode code;
     int i;
 
-    (void) module;
-    if (opy_args_parse("RegisterMoveCallback2", args, nargs, kwnames, names, 4, 4, a) < 0)
+    if (opy_args_parse(fname, args, nargs, kwnames, names, 4, 4, a) < 0)
         return NULL;
     for (i = 0; i < 4; i++) {
-        if (opy_registry_check_one("RegisterMoveCallback2", a[i], slot != NULL, "a C-MOVE callback") < 0)
+        if (opy_registry_check_one(fname, a[i], slot != NULL, "a C-MOVE callback") < 0)
             return NULL;
     }
     for (i = 0; i < 4; i++)
         if ((a[i] = opy_async_adapt(a[i])) == NULL)
             return NULL;
-    code = OrthancPluginRegisterMoveCallback(opy_context, on_move_create, on_move_size,
-                                             on_move_apply, on_move_free);
+#if OPY_HAVE_SCP2
+    if (v3)
+        code = OrthancPluginRegisterMoveCallback2(opy_context, on_move_create3, on_move_size,
+                                                  on_move_apply, on_move_free);
+    else
+#endif
+        code = OrthancPluginRegisterMoveCallback(opy_context, on_move_create, on_move_size,
+                                                 on_move_apply, on_move_free);
     if (code != OrthancPluginErrorCode_Success)
         return opy_error_raise(code);
     move_create = Py_NewRef(a[0]);
     move_size = Py_NewRef(a[1]);
     move_apply = Py_NewRef(a[2]);
     move_free = Py_NewRef(a[3]);
+    if (v3) {
+        move_size_what = "get_move_size";
+        move_apply_what = "C-MOVE apply_move callback";
+        move_free_what = "C-MOVE free_move callback";
+    }
     Py_RETURN_NONE;
 }
+
+static PyObject *
+RegisterMoveCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"create", "getMoveSize", "applyMove", "free"};
+
+    (void) module;
+    return register_move_driver("RegisterMoveCallback2", names, 0, args, nargs, kwnames);
+}
+
+#if OPY_HAVE_SCP2
+static PyObject *
+RegisterMoveCallback3(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"callback", "get_move_size", "apply_move", "free_move"};
+
+    (void) module;
+    if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterMoveCallback3") < 0)
+        return NULL;
+    return register_move_driver("RegisterMoveCallback3", names, 1, args, nargs, kwnames);
+}
+
+static PyObject *
+RegisterFindCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *f;
+    OrthancPluginErrorCode code;
+
+    (void) module;
+    if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterFindCallback2") < 0)
+        return NULL;
+    f = opy_registry_one_callable("RegisterFindCallback2", args, nargs, kwnames);
+    if (f == NULL || opy_registry_check_one("RegisterFindCallback2", f, find_slot_taken(),
+                                            "a C-FIND callback") < 0)
+        return NULL;
+    code = OrthancPluginRegisterFindCallback2(opy_context, on_find2);
+    if (code != OrthancPluginErrorCode_Success)
+        return opy_error_raise(code);
+    find2_callable = Py_NewRef(f);
+    Py_RETURN_NONE;
+}
+#endif
 
 static PyMethodDef methods[] = {
     {"RegisterFindCallback", (PyCFunction) (void (*)(void)) RegisterFindCallback,
@@ -437,6 +628,27 @@ static PyMethodDef methods[] = {
      "driver = create(**same keywords as RegisterMoveCallback), getMoveSize(driver) -> number of\n"
      "sub-operations, applyMove(driver) once per sub-operation (raise on failure), free(driver)\n"
      "at the end. Only one C-MOVE handler can be registered."},
+#if OPY_HAVE_SCP2
+    {"RegisterFindCallback2", (PyCFunction) (void (*)(void)) RegisterFindCallback2,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterFindCallback2($module, /, callback)\n--\n\n"
+     "Handle the C-FIND requests received by Orthanc (other than worklists), with the calling\n"
+     "connection: Orthanc calls callback(answers, query, connection); answers\n"
+     "(orthanc.FindAnswers), query (orthanc.FindQuery) and connection (orthanc.DicomConnection)\n"
+     "are valid only during the call. An exception fails the C-FIND. Only one such callback\n"
+     "(this or RegisterFindCallback) can be registered. Needs Orthanc 1.12.10."},
+    {"RegisterMoveCallback3", (PyCFunction) (void (*)(void)) RegisterMoveCallback3,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterMoveCallback3($module, /, callback, get_move_size, apply_move, free_move)\n--\n\n"
+     "Handle the C-MOVE requests received by Orthanc with a driver object, with the calling\n"
+     "connection: driver = callback(connection, Level=, PatientID=, AccessionNumber=,\n"
+     "StudyInstanceUID=, SeriesInstanceUID=, SOPInstanceUID=, TargetAET= (str), OriginatorID=\n"
+     "(int)) (connection: orthanc.DicomConnection, valid only during that call),\n"
+     "get_move_size(driver) -> number of sub-operations, apply_move(driver) once per\n"
+     "sub-operation (raise on failure), free_move(driver) at the end. Only one C-MOVE handler\n"
+     "(this, RegisterMoveCallback or RegisterMoveCallback2) can be registered. Needs Orthanc\n"
+     "1.12.10."},
+#endif
     {NULL, NULL, 0, NULL}
 };
 
@@ -448,6 +660,13 @@ opy_cb_scp_init(PyObject *module)
                                  "OriginatorAET", "SourceAET", "TargetAET", "OriginatorID");
     if (move_kwnames == NULL)
         return -1;
+#if OPY_HAVE_SCP2
+    move3_kwnames = Py_BuildValue("(ssssssss)", "Level", "PatientID", "AccessionNumber",
+                                  "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
+                                  "TargetAET", "OriginatorID");
+    if (move3_kwnames == NULL)
+        return -1;
+#endif
     return PyModule_AddFunctions(module, methods);
 }
 
@@ -461,4 +680,11 @@ opy_cb_scp_finalize(void)
     Py_CLEAR(move_apply);
     Py_CLEAR(move_free);
     Py_CLEAR(move_kwnames);
+    move_size_what = "getMoveSize";
+    move_apply_what = "C-MOVE applyMove callback";
+    move_free_what = "C-MOVE free callback";
+#if OPY_HAVE_SCP2
+    Py_CLEAR(find2_callable);
+    Py_CLEAR(move3_kwnames);
+#endif
 }

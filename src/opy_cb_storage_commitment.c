@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * opy_cb_storage_commitment.c - orthanc.RegisterStorageCommitmentScpCallback:
- * the storage commitment SCP of Orthanc handled in Python.
+ * opy_cb_storage_commitment.c - orthanc.RegisterStorageCommitmentScpCallback
+ * and (SDK 1.12.10, header and running Orthanc)
+ * orthanc.RegisterStorageCommitmentScpCallback2: the storage commitment SCP
+ * of Orthanc handled in Python.
  *
  * Python signatures (as the official plugin, 4.1):
  *   factory(jobId: str, transactionUid: str, sopClassUids: list[str],
  *           sopInstanceUids: list[str], remoteAet: str, calledAet: str) -> data
  *   lookup(sopClassUid: str, sopInstanceUid: str, data)
  *       -> orthanc.StorageCommitmentFailureReason value (int)
- * all positional. `data` is any Python object returned by the factory; the
+ * all positional. v2 (official 7.1 convention): factory(jobId,
+ * transactionUid, sopClassUids, sopInstanceUids,
+ * connection: orthanc.DicomConnection), the connection borrowed: valid only
+ * during the factory (not in the lookups); lookup as v1.
+ * `data` is any Python object returned by the factory; the
  * plugin keeps a reference to it until Orthanc destroys the handler of the
  * request (after the last lookup), then drops it.
  * Thread: an Orthanc jobs thread, the one running the StorageCommitmentScp
@@ -23,17 +29,23 @@
  *   orthanc.StorageCommitmentFailureReason (bool refused too), reports that
  *   instance as PROCESSING_FAILURE; the traceback is logged once (OPY0010)
  *   and the next instances are still looked up.
- * One registration: a second call raises RuntimeError.
+ * Both forms follow these rules (unlike the official 7.1, whose v1 and v2
+ * report success to Orthanc when the factory or a lookup raises, so that
+ * Orthanc's own lookup, or an unset status, decides the instances).
+ * One registration, one slot for both forms (as 7.1): a second call of
+ * either raises RuntimeError.
  */
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
+#include "opy_cb_scp.h"
 #include "opy_enums.h"
 #include "opy_async.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gen.h"
 #include "opy_gil.h"
+#include "opy_handle.h"
 #include "opy_module.h"
 #include "opy_registry.h"
 #include "opy_sdk.h"
@@ -80,19 +92,23 @@ str_list(const char *const *items, uint32_t n)
 
 /* The handler given to Orthanc is the PyObject* returned by the factory
  * (a strong reference, dropped by on_destroy), or &factory_failed. Never
- * fails: a failing factory makes every instance a PROCESSING_FAILURE. */
-static OrthancPluginErrorCode on_factory(void **handler, const char *jobId, const char *transactionUid, const char *const *sopClassUids, const char *const *sopInstanceUids, uint32_t countInstances, const char *remoteAet, const char *calledAet);
-OPY_STACK_THUNK(OrthancPluginErrorCode, on_factory, (void **handler; const char *jobId; const char *transactionUid; const char *const *sopClassUids; const char *const *sopInstanceUids; uint32_t countInstances; const char *remoteAet; const char *calledAet;), (f->handler, f->jobId, f->transactionUid, f->sopClassUids, f->sopInstanceUids, f->countInstances, f->remoteAet, f->calledAet))
+ * fails: a failing factory makes every instance a PROCESSING_FAILURE.
+ * v1: factory(jobId, transactionUid, sopClassUids, sopInstanceUids,
+ * remoteAet, calledAet); v2: factory(jobId, transactionUid, sopClassUids,
+ * sopInstanceUids, connection). */
+static OrthancPluginErrorCode call_factory(void **handler, const char *jobId, const char *transactionUid, const char *const *sopClassUids, const char *const *sopInstanceUids, uint32_t countInstances, const char *remoteAet, const char *calledAet, int v2, const void *connection);
+OPY_STACK_THUNK(OrthancPluginErrorCode, call_factory, (void **handler; const char *jobId; const char *transactionUid; const char *const *sopClassUids; const char *const *sopInstanceUids; uint32_t countInstances; const char *remoteAet; const char *calledAet; int v2; const void *connection;), (f->handler, f->jobId, f->transactionUid, f->sopClassUids, f->sopInstanceUids, f->countInstances, f->remoteAet, f->calledAet, f->v2, f->connection))
 
 static OrthancPluginErrorCode
-on_factory(void **handler, const char *jobId, const char *transactionUid,
-           const char *const *sopClassUids, const char *const *sopInstanceUids,
-           uint32_t countInstances, const char *remoteAet, const char *calledAet)
+call_factory(void **handler, const char *jobId, const char *transactionUid,
+             const char *const *sopClassUids, const char *const *sopInstanceUids,
+             uint32_t countInstances, const char *remoteAet, const char *calledAet, int v2,
+             const void *connection)
 {
-    OPY_STACK_SWITCH(on_factory, (handler, jobId, transactionUid, sopClassUids, sopInstanceUids, countInstances, remoteAet, calledAet));
+    OPY_STACK_SWITCH(call_factory, (handler, jobId, transactionUid, sopClassUids, sopInstanceUids, countInstances, remoteAet, calledAet, v2, connection));
     PyObject *a[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     PyObject *r = NULL;
-    int i, token = opy_gil_enter();
+    int i, n = v2 ? 5 : 6, token = opy_gil_enter();
 
     *handler = &factory_failed;
     if (token < 0)
@@ -101,21 +117,47 @@ on_factory(void **handler, const char *jobId, const char *transactionUid,
     a[1] = a[0] ? str_or_empty(transactionUid) : NULL;
     a[2] = a[1] ? str_list(sopClassUids, countInstances) : NULL;
     a[3] = a[2] ? str_list(sopInstanceUids, countInstances) : NULL;
-    a[4] = a[3] ? str_or_empty(remoteAet) : NULL;
-    a[5] = a[4] ? str_or_empty(calledAet) : NULL;
-    if (a[5] != NULL)
-        r = PyObject_Vectorcall(factory_callable, a, 6, NULL);
+    if (a[3] != NULL && v2)
+        a[4] = opy_scp_connection_new(connection);
+    else if (a[3] != NULL) {
+        a[4] = str_or_empty(remoteAet);
+        a[5] = a[4] ? str_or_empty(calledAet) : NULL;
+    }
+    if (a[n - 1] != NULL)
+        r = PyObject_Vectorcall(factory_callable, a, (size_t) n, NULL);
     if (r == NULL) {
         opy_error_report("storage commitment factory (every instance reported as "
                          "PROCESSING_FAILURE)", NULL);
     }
     else
         *handler = r;   /* the reference goes to Orthanc's handler */
+    if (v2 && a[4] != NULL)
+        opy_handle_invalidate(a[4]);                    /* the connection expires here */
     for (i = 0; i < 6; i++)
         Py_XDECREF(a[i]);
     opy_gil_leave(token);
     return OrthancPluginErrorCode_Success;
 }
+
+static OrthancPluginErrorCode
+on_factory(void **handler, const char *jobId, const char *transactionUid,
+           const char *const *sopClassUids, const char *const *sopInstanceUids,
+           uint32_t countInstances, const char *remoteAet, const char *calledAet)
+{
+    return call_factory(handler, jobId, transactionUid, sopClassUids, sopInstanceUids,
+                        countInstances, remoteAet, calledAet, 0, NULL);
+}
+
+#if OPY_HAVE_SCP2
+static OrthancPluginErrorCode
+on_factory2(void **handler, const char *jobId, const char *transactionUid,
+            const char *const *sopClassUids, const char *const *sopInstanceUids,
+            uint32_t countInstances, const OrthancPluginDicomConnection *connection)
+{
+    return call_factory(handler, jobId, transactionUid, sopClassUids, sopInstanceUids,
+                        countInstances, NULL, NULL, 1, connection);
+}
+#endif
 
 static void on_destroy(void *handler);
 OPY_STACK_THUNK_VOID(on_destroy, (void *handler;), (f->handler))
@@ -187,24 +229,30 @@ done:
     return OrthancPluginErrorCode_Success;
 }
 
+/* RegisterStorageCommitmentScpCallback (v2 = 0) and ...2 (v2 = 1): one slot. */
 static PyObject *
-RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
-                                     PyObject *kwnames)
+register_scp(const char *fname, int v2, PyObject *const *args, Py_ssize_t nargs,
+             PyObject *kwnames)
 {
     static const char *const names[] = {"factory", "lookup"};
-    static const char fname[] = "RegisterStorageCommitmentScpCallback";
     PyObject *a[2];
     OrthancPluginErrorCode code;
 
-    (void) module;
     if (opy_args_parse(fname, args, nargs, kwnames, names, 2, 2, a) < 0)
         return NULL;
     if (opy_registry_check(fname, a[0]) < 0 ||
         opy_registry_check_one(fname, a[1], factory_callable != NULL,
                                "a storage commitment SCP callback") < 0)
         return NULL;
-    code = OrthancPluginRegisterStorageCommitmentScpCallback(opy_context, on_factory, on_destroy,
-                                                             on_lookup);
+#if OPY_HAVE_SCP2
+    if (v2)
+        code = OrthancPluginRegisterStorageCommitmentScpCallback2(opy_context, on_factory2,
+                                                                  on_destroy, on_lookup);
+    else
+#endif
+        code = OrthancPluginRegisterStorageCommitmentScpCallback(opy_context, on_factory,
+                                                                 on_destroy, on_lookup);
+    (void) v2;
     if (code != OrthancPluginErrorCode_Success)
         return opy_error_raise(code);
     if ((a[0] = opy_async_adapt(a[0])) == NULL || (a[1] = opy_async_adapt(a[1])) == NULL)
@@ -213,6 +261,26 @@ RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py
     lookup_callable = Py_NewRef(a[1]);
     Py_RETURN_NONE;
 }
+
+static PyObject *
+RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                     PyObject *kwnames)
+{
+    (void) module;
+    return register_scp("RegisterStorageCommitmentScpCallback", 0, args, nargs, kwnames);
+}
+
+#if OPY_HAVE_SCP2
+static PyObject *
+RegisterStorageCommitmentScpCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+                                      PyObject *kwnames)
+{
+    (void) module;
+    if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterStorageCommitmentScpCallback2") < 0)
+        return NULL;
+    return register_scp("RegisterStorageCommitmentScpCallback2", 1, args, nargs, kwnames);
+}
+#endif
 
 static PyMethodDef methods[] = {
     {"RegisterStorageCommitmentScpCallback",
@@ -224,6 +292,19 @@ static PyMethodDef methods[] = {
      "calledAet), then lookup(sopClassUid, sopInstanceUid, data) for each instance, which\n"
      "returns an orthanc.StorageCommitmentFailureReason (an exception or another value reports\n"
      "the instance as PROCESSING_FAILURE). Only one handler can be registered."},
+#if OPY_HAVE_SCP2
+    {"RegisterStorageCommitmentScpCallback2",
+     (PyCFunction) (void (*)(void)) RegisterStorageCommitmentScpCallback2,
+     METH_FASTCALL | METH_KEYWORDS,
+     "RegisterStorageCommitmentScpCallback2($module, /, factory, lookup)\n--\n\n"
+     "Handle the storage commitment requests received by Orthanc, with the calling\n"
+     "connection: for each request Orthanc calls data = factory(jobId, transactionUid,\n"
+     "sopClassUids, sopInstanceUids, connection) (connection: orthanc.DicomConnection, valid\n"
+     "only during that call), then lookup(sopClassUid, sopInstanceUid, data) for each\n"
+     "instance, as RegisterStorageCommitmentScpCallback. An exception reports the instances as\n"
+     "PROCESSING_FAILURE. Only one handler (this or RegisterStorageCommitmentScpCallback) can\n"
+     "be registered. Needs Orthanc 1.12.10."},
+#endif
     {NULL, NULL, 0, NULL}
 };
 

@@ -36,18 +36,6 @@ UNREACHABLE = {
 # ServerChunkedRequestReader, WebDavCollection.
 
 
-# Not yet reachable: the objects of the SDK 1.12.8/1.12.10 families (the
-# key-value iterator needs the hand-written Next(); the connection comes with
-# the v2 SCP callbacks), where the build's header has them.
-_NEWER_UNREACHABLE = {
-    'DicomConnection.*': 'handed only to the v2 DICOM SCP callbacks (SDK 1.12.10 families)',
-}
-if NAMES_TXT.is_file():
-    _names = NAMES_TXT.read_text().split()
-    UNREACHABLE.update({p: r for p, r in _NEWER_UNREACHABLE.items()
-                        if any(fnmatch.fnmatchcase(n, p) for n in _names)})
-
-
 def unreachable_reason(name):
     for pattern, reason in UNREACHABLE.items():
         if fnmatch.fnmatchcase(name, pattern):
