@@ -434,7 +434,8 @@ class Orthanc:
     def _ping(self):
         try:
             with _OPENER.open(self.base_url + '/system', timeout=2) as r:
-                return r.status == 200
+                # 401/403: up, behind an authentication callback of the script
+                return r.status in (200, 401, 403)
         except (OSError, urllib.error.URLError):
             return False
 

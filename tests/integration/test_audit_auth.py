@@ -7,7 +7,9 @@ order off the emitting thread, an authentication callback that fails
 closed. On an older Orthanc test_sdk_versions.py checks that both
 registrations refuse."""
 
+import http.server
 import json
+import threading
 import time
 
 import pytest
@@ -158,3 +160,39 @@ def test_arguments_and_one_registration(auth):
     assert ['/rules/granted', '127.0.0.1', 'probe-value', {'a': '1', 'b': 'two'}] in seen
     auth.wait_out(harness.bare(r'second registration: orthanc.RegisterHttpAuthentication\(\): '
                                r'HTTP authentication callback is already registered.*'))
+
+
+class _Authz(http.server.BaseHTTPRequestHandler):
+    seen = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
+        self.seen.append([body['uri'], body['headers'].get('authorization')])
+        answer = json.dumps({'granted': body['headers'].get('authorization') == 'Bearer ok'
+                             and not body['uri'].startswith('/tools/')}).encode()
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_example_authorization_service(orthanc_factory):
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Authz)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # the script with the service's port, as the seed's sample has 8000
+        text = (EXAMPLES / 'http_authentication_service.py').read_text().replace(
+            '@AUTHZ_PORT@', str(server.server_address[1]))
+        srv = orthanc_factory(text, script_name='http_authentication_service.py')
+        assert srv.get('/system')[0] == 401
+        assert srv.get('/system', headers={'Authorization': 'Bearer ok'})[0] == 200
+        assert srv.get('/patients', headers={'Authorization': 'Bearer wrong'})[0] == 403
+        assert srv.get('/tools/now', headers={'Authorization': 'Bearer ok'})[0] == 403
+        assert ['/tools/now', 'Bearer ok'] in _Authz.seen and ['/patients', 'Bearer wrong'] in _Authz.seen
+        assert srv.stop() == 0
+    finally:
+        server.shutdown()
+        server.server_close()
