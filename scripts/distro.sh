@@ -132,8 +132,17 @@ case "$ACTION" in
     # (build/ under /opy/src) for inspection.
     # The fuzzers and the sanitized run are the host's (bookworm) part of
     # the matrix: OPY_FUZZ_RUN / OPY_SANITIZED_RUN=1 to run them here too.
+    # OPY_SDK_HEADER=FILE builds against that header instead of the suite's
+    # own (copied into the chroot as /opy/sdk/orthanc/OrthancCPlugin.h).
+    extra=()
+    if [ -n "${OPY_SDK_HEADER:-}" ]; then
+      rm -rf "$ROOT/opy/sdk" && mkdir -p "$ROOT/opy/sdk/orthanc"
+      cp "$OPY_SDK_HEADER" "$ROOT/opy/sdk/orthanc/OrthancCPlugin.h"
+      extra=(OPY_BUILD=build-sdk OPY_CMAKE_ARGS=-DORTHANC_SDK_HEADER=/opy/sdk/orthanc/OrthancCPlugin.h)
+    fi
     in_root env OPY_DISTRO="$SUITE" OPY_FUZZ_RUN="${OPY_FUZZ_RUN:-0}" \
-      OPY_SANITIZED_RUN="${OPY_SANITIZED_RUN:-0}" bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
+      OPY_SANITIZED_RUN="${OPY_SANITIZED_RUN:-0}" "${extra[@]}" \
+      bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
     ;;
   bench)
     in_root env OPY_DISTRO="$SUITE" bash -c 'cd /opy/src && bash scripts/deps.sh >/dev/null &&

@@ -7,19 +7,22 @@
 #      sid's orthanc-dev package into build-sdk-1.13/ only) and run against
 #      Orthanc 1.10.1: one binary built with a newer header on an older Orthanc;
 #   3. trixie in a chroot: Orthanc 1.12.7, Python 3.13 -- scripts/distro.sh;
-#   4. sid in a chroot: Orthanc 1.13.0, Python 3.14 -- scripts/distro.sh.
+#   4. trixie again, the plugin built against the SDK 1.13.0 header and run
+#      against Orthanc 1.12.7: the tests of the SDK 1.12.8+ names (refusals);
+#   5. sid in a chroot: Orthanc 1.13.0, Python 3.14 -- scripts/distro.sh.
 #
 # Prints one summary line per distribution at the end and fails when any
 # part fails, except the parts listed in OPY_MATRIX_KNOWN_FAILING (default:
 # none), whose failure is reported as such without failing the run.  OPY_MATRIX="bookworm
-# sid" runs a subset (names: bookworm, bookworm-sdk-1.13, trixie, sid).
+# sid" runs a subset (names: bookworm, bookworm-sdk-1.13, trixie, trixie-sdk-1.13,
+# sid).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie sid}
+PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie trixie-sdk-1.13 sid}
 KNOWN_FAILING=${OPY_MATRIX_KNOWN_FAILING-}
 LOGS=$ROOT/build-matrix
 mkdir -p "$LOGS"
@@ -63,8 +66,8 @@ sdk13_header() {
 prep_pid=""
 if [[ " $PARTS " == *" bookworm "* ]]; then
   chroots=""
-  [[ " $PARTS " == *" sid "* || " $PARTS " == *" bookworm-sdk-1.13 "* ]] && chroots="sid"
-  [[ " $PARTS " == *" trixie "* ]] && chroots="$chroots trixie"
+  [[ " $PARTS " == *" sid "* || " $PARTS " == *"-sdk-1.13 "* ]] && chroots="sid"
+  [[ " $PARTS " == *" trixie "* || " $PARTS " == *" trixie-sdk-1.13 "* ]] && chroots="$chroots trixie"
   if [ -n "$chroots" ]; then
     echo "=== matrix: preparing the chroots ($chroots) in the background: $LOGS/prepare.log ==="
     (for c in $chroots; do bash scripts/distro.sh "$c" prepare || exit 1; done) >"$LOGS/prepare.log" 2>&1 &
@@ -92,6 +95,15 @@ for part in $PARTS; do
       fi ;;
     trixie|sid)
       run_part "$part" bash scripts/distro.sh "$part" test ;;
+    trixie-sdk-1.13)
+      # the same kind of binary on Orthanc 1.12.7: every SDK 1.12.8+ name
+      # refuses (test_sdk_versions) and the tests of those families skip
+      if header=$(sdk13_header); then
+        run_part trixie-sdk-1.13 env OPY_SDK_HEADER="$header" bash scripts/distro.sh trixie test \
+          -k "sdk_versions or kv_queues or audit_auth or storage3 or scp2 or stream or queue_consumer or api_surface or stubs"
+      else
+        rc[$part]=1; summary[$part]="could not get the SDK 1.13.0 header"
+      fi ;;
     *)
       echo "matrix.sh: unknown part $part" >&2; exit 2 ;;
   esac
@@ -103,6 +115,7 @@ describe() {
     bookworm) echo "bookworm (Orthanc 1.10.1, Python 3.11)" ;;
     bookworm-sdk-1.13) echo "bookworm, built with the SDK 1.13.0 header (Orthanc 1.10.1)" ;;
     trixie) echo "trixie (Orthanc 1.12.7, Python 3.13)" ;;
+    trixie-sdk-1.13) echo "trixie, built with the SDK 1.13.0 header (Orthanc 1.12.7)" ;;
     sid) echo "sid (Orthanc 1.13.0, Python 3.14)" ;;
   esac
 }
