@@ -8,18 +8,20 @@
 #include "opy_log.h"
 
 static const char async_source[] =
-    "import asyncio, functools, inspect, threading\n"
+    "import functools, threading\n"
     "_loop = None\n"
     "_thread = None\n"
     "_lock = threading.Lock()\n"
     "\n"
     "def _is_async(f):\n"
+    "    import inspect\n"
     "    if inspect.iscoroutinefunction(f):\n"
     "        return True\n"
     "    call = getattr(type(f), '__call__', None)\n"
     "    return not inspect.isroutine(f) and call is not None and inspect.iscoroutinefunction(call)\n"
     "\n"
     "def _main(loop, ready):\n"
+    "    import asyncio\n"
     "    ready.set()\n"
     "    try:\n"
     "        loop.run_forever()\n"
@@ -36,6 +38,7 @@ static const char async_source[] =
     "    global _loop, _thread\n"
     "    with _lock:\n"
     "        if _loop is None:\n"
+    "            import asyncio\n"
     "            loop = asyncio.new_event_loop()\n"
     "            ready = threading.Event()\n"
     "            t = threading.Thread(target=_main, args=(loop, ready), name='orthanc-asyncio',\n"
@@ -53,6 +56,7 @@ static const char async_source[] =
     "        _depth(-1)\n"
     "\n"
     "def run(coro):\n"
+    "    import asyncio\n"
     "    loop, thread = _get_loop()\n"
     "    if threading.current_thread() is thread:\n"
     "        coro.close()\n"
@@ -133,12 +137,34 @@ helper(const char *name)
     return f;
 }
 
+/* Whether `f` is a coroutine function, told from its code's flags for
+ * plain functions and methods (no import: asyncio and inspect cost tens of
+ * milliseconds at start-up): 1 or 0; -1 when only inspect can tell (callable
+ * objects, functools.partial, functions marked by
+ * inspect.markcoroutinefunction). */
+static int
+quick_is_async(PyObject *f)
+{
+    PyObject *dict;
+
+    if (PyCFunction_Check(f))
+        return 0;
+    if (PyMethod_Check(f))
+        f = PyMethod_GET_FUNCTION(f);
+    if (!PyFunction_Check(f))
+        return -1;
+    dict = ((PyFunctionObject *) f)->func_dict;
+    if (dict != NULL && PyDict_GetItemString(dict, "_is_coroutine_marker") != NULL)
+        return -1;
+    return (((PyCodeObject *) PyFunction_GET_CODE(f))->co_flags & CO_COROUTINE) != 0 ? 1 : 0;
+}
+
 PyObject *
 opy_async_adapt(PyObject *callable)
 {
     PyObject *adapt, *r;
 
-    if (callable == NULL || callable == Py_None || PyCFunction_Check(callable))
+    if (callable == NULL || callable == Py_None || quick_is_async(callable) == 0)
         return callable;
     adapt = helper("adapt");
     if (adapt == NULL)

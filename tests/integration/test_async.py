@@ -251,3 +251,23 @@ def test_async_chunked_reader(handlers):
     status, _, body = handlers.post('/async/upload', b'x' * 100000)
     assert (status, body) == (200, b'received 100000')
     assert json.loads(handlers.get('/async/where')[2]) == ['orthanc-asyncio']
+
+
+def test_no_asyncio_import_without_async_callbacks(orthanc_factory):
+    # importing asyncio costs tens of milliseconds at start-up (and inspect,
+    # which Python 3.14's logging imports anyway): plain callbacks are told
+    # apart from coroutine functions without them
+    srv = orthanc_factory(
+        'import sys, json, orthanc\n'
+        'def route(output, uri, **request):\n'
+        '    output.AnswerBuffer(json.dumps(["asyncio" in sys.modules, "inspect" in sys.modules]),\n'
+        '                        "application/json")\n'
+        'class Obj:\n'
+        '    def method(self, output, uri, **request):\n'
+        '        route(output, uri, **request)\n'
+        'orthanc.RegisterRestCallback("/imports", route)\n'
+        'orthanc.RegisterRestCallback("/imports-method", Obj().method)\n'
+        'orthanc.RegisterOnChangeCallback(lambda *args: None)\n',
+        script_name='no_async.py')
+    assert srv.get_json('/imports')[0] is False
+    assert srv.get_json('/imports-method')[0] is False
