@@ -380,12 +380,21 @@ class Orthanc:
     def _wait_started(self, timeout=5):
         """GET /system answers a moment before Orthanc installs its SIGTERM
         handler (right after its "Orthanc has started" line): a SIGTERM sent
-        in between kills it (exit -15).  Wait for that line (not failing: a
-        server may log elsewhere), then a little more when it was new."""
+        in between kills it (exit -15). Wait until the process catches
+        SIGTERM (SigCgt of /proc/PID/status), or, where that cannot be read,
+        for that line and a little more (not failing: a server may log
+        elsewhere)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            caught = _catches_sigterm(self.proc.pid)
+            if caught is None:
+                break
+            if caught:
+                return
+            time.sleep(0.02)
         started = r'\] Orthanc has started'
         if re.search(started, self.log_text()):
             return
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc.poll() is None:
             if re.search(started, self.log_text()):
                 time.sleep(0.1)
@@ -579,6 +588,19 @@ class Orthanc:
 # info lines of plugins carry a category: "] (plugins) msg"; Orthanc 1.13
 # puts the job of a job worker's lines first: "] | job <id> | (plugins) msg".
 _PREFIX = r'^%s\d{4} [0-9:.]+ +[^\]\n]*\] (?:\| job [^|\n]* \| )?(?:\([a-z]+\) )?'
+
+
+def _catches_sigterm(pid):
+    """Whether process pid has a SIGTERM handler (its SigCgt mask), None
+    when /proc does not say."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('SigCgt:'):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def raw_exchange(port, request, timeout=60):

@@ -16,7 +16,8 @@
 #
 # Excluded (EXCLUDED below, each with its reason: deletions, file and
 # database writes, import-time registrations, jobs) or neutralised, because
-# a valid-looking call could do harm:
+# a valid-looking call could do harm (DATABASE below: the key-value stores and
+# queues of SDK 1.12.8+, kept to the fuzzer's own store and queue):
 #   CallRestApi with method DELETE            (method replaced by GET)
 #   HttpClient, HttpGet/Post/Put/Delete, Peers.CallPeerApi: every string
 #     argument replaced by http://127.0.0.1:1/opy-fuzz (loopback, closed
@@ -47,15 +48,18 @@ EXCLUDED = {
     'RegisterPrivateDictionaryTag': 'meant for import time only',
     'Job.SubmitJob': 'would start jobs',
     'CreateJob': 'would start jobs',
-    # SDK 1.12.8 and later: the plugins' key-value store and queues, and the
-    # custom data of attachments, are rows of the database
-    'StoreKeyValue': 'writes the database (SDK 1.12.8)',
-    'DeleteKeyValue': 'deletes from the database (SDK 1.12.8)',
-    'EnqueueValue': 'writes the database (SDK 1.12.8)',
-    'AcknowledgeQueueValue': 'deletes from the database (SDK 1.12.10)',
-    'SetAttachmentCustomData': 'writes the database (SDK 1.12.8)',
 }
 NETWORK = {'HttpClient', 'HttpGet', 'HttpPost', 'HttpPut', 'HttpDelete', 'Peers.CallPeerApi'}
+# SDK 1.12.8 and later: the plugins' key-value stores and queues are rows of
+# the database: a str store or queue id becomes 'opy-fuzz' (only the fuzzer's
+# own store and queue are written, deleted from, acknowledged in), and long
+# strings and buffers are cut to 4 KiB (the database does not fill up).
+# SetAttachmentCustomData needs the UUID of an attachment, which no value of
+# the pool is: it is fuzzed as it is, with the same cut.
+DATABASE = {'StoreKeyValue', 'DeleteKeyValue', 'EnqueueValue', 'AcknowledgeQueueValue',
+            'SetAttachmentCustomData'}
+DATABASE_IDS = ('storeId', 'queueId')
+SHORT = 4096
 
 STALE_OUTPUTS = []      # RestOutput of earlier callbacks (invalid now)
 STALE_INSTANCES = []    # DicomInstance of earlier OnStoredInstance callbacks
@@ -155,6 +159,16 @@ def Neutralise(label, args, kwargs):
     if base in NETWORK:
         args = [SAFE_URL if isinstance(a, str) else a for a in args]
         kwargs = {k: (SAFE_URL if isinstance(v, str) else v) for k, v in kwargs.items()}
+    if base in DATABASE:
+        def cut(v):
+            return v[:SHORT] if isinstance(v, (str, bytes)) and len(v) > SHORT else v
+        args = [cut(a) for a in args]
+        kwargs = {k: cut(v) for k, v in kwargs.items()}
+        if base != 'SetAttachmentCustomData':
+            if args and isinstance(args[0], str):
+                args[0] = 'opy-fuzz'
+            kwargs = {k: ('opy-fuzz' if k in DATABASE_IDS and isinstance(v, str) else v)
+                      for k, v in kwargs.items()}
     if base == 'CallRestApi':
         delete = int(orthanc.HttpMethod.DELETE)
         args = [orthanc.HttpMethod.GET if (i == 0 and type(a) is int and a == delete) else a
@@ -213,7 +227,7 @@ def Short(v):
 
 def NewResults():
     return {'calls': 0, 'by_type': {}, 'by_callable': {}, 'suspicious': [], 'targets': 0,
-            'excluded': sorted(EXCLUDED), 'neutralised': sorted(NETWORK) + ['CallRestApi']}
+            'excluded': sorted(EXCLUDED), 'neutralised': sorted(NETWORK | DATABASE) + ['CallRestApi']}
 
 
 def Fuzz(output, uri, **request):
