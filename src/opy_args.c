@@ -331,6 +331,8 @@ opy_static_string(const char *s)
 
     if (s == NULL)
         Py_RETURN_NONE;
+    if (PyInterpreterState_Get() != PyInterpreterState_Main())
+        return opy_borrowed_string(s);      /* the cache holds the main one's objects */
     slot = ((uintptr_t) s >> 3) % STATIC_CACHE;
     if (static_cache[slot].ptr == s)
         return Py_NewRef(static_cache[slot].str);

@@ -18,6 +18,7 @@
  * Errors: an exception is logged with its traceback (OPY0010); the next
  * callbacks and records are still delivered. The return value is ignored.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_cb_audit_log.h"
 #include "opy_error.h"
@@ -194,6 +195,7 @@ RegisterAuditLogHandler(PyObject *module, PyObject *const *args, Py_ssize_t narg
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterAuditLogHandler", NULL);
     if (opy_sdk_require(OPY_SDK_VERSION(1, 12, 9), "RegisterAuditLogHandler") < 0)
         return NULL;
     callable = opy_registry_one_callable("RegisterAuditLogHandler", args, nargs, kwnames);

@@ -23,6 +23,7 @@
  * Errors: an exception is logged with its traceback (OPY0010) and the next
  * callbacks and changes are still delivered. The return value is ignored.
  */
+#include "opy_interps.h"
 #include "opy_cb_changes.h"
 #include "opy_error.h"
 #include "opy_gil.h"
@@ -211,6 +212,7 @@ RegisterOnChangeCallback(PyObject *module, PyObject *const *args, Py_ssize_t nar
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterOnChangeCallback", NULL);
     if (callable == NULL || opy_registry_check("RegisterOnChangeCallback", callable) < 0)
         return NULL;
     if (!worker_running) {

@@ -30,6 +30,7 @@
  * answered; execute returning without answering gives HTTP 500 (OPY0011).
  * An exception in close() is logged. Return values are ignored.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -325,7 +326,7 @@ chunked_get_delete(int index, OrthancPluginRestOutput *output, const char *url,
 
     if (f == NULL)
         return OrthancPluginErrorCode_InternalError;    /* Orthanc only calls registered methods */
-    return opy_rest_serve(f, route->regex, output, url, req);
+    return opy_rest_serve(0, f, route->regex, output, url, req);   /* the main interpreter's */
 }
 
 /* Two tables of entry points: Orthanc's callbacks carry no user data. */
@@ -384,6 +385,7 @@ RegisterChunkedRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t 
     int i;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterChunkedRestCallback", NULL);
     if (opy_args_parse("RegisterChunkedRestCallback", args, nargs, kwnames, names, 5, 1, a) < 0)
         return NULL;
     for (i = 0; i < 4; i++)
@@ -442,8 +444,10 @@ static PyMethodDef methods[] = {
 int
 opy_cb_chunked_init(PyObject *module)
 {
-    /* A new interpreter (first start or after POST /tools/reset): empty again. */
-    n_routes = 0;
+    /* A new interpreter (first start or after POST /tools/reset): empty again.
+     * (The other interpreters of Python.Interpreters leave it to the main one.) */
+    if (opy_interps_is_main())
+        n_routes = 0;
     return PyModule_AddFunctions(module, methods);
 }
 

@@ -29,6 +29,7 @@
  *   bad result (not bytes-like, empty, larger than 4 GB) is logged once
  *   (OPY0010) and counts as a failure of this transcoder, like None.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -141,6 +142,7 @@ RegisterDecodeImageCallback(PyObject *module, PyObject *const *args, Py_ssize_t 
     PyObject *f = opy_registry_one_callable("RegisterDecodeImageCallback", args, nargs, kwnames);
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterDecodeImageCallback", NULL);
     if (f == NULL || opy_registry_check_one("RegisterDecodeImageCallback", f, decoder != NULL,
                                             "a decode-image callback") < 0)
         return NULL;
@@ -233,6 +235,7 @@ RegisterTranscoderCallback(PyObject *module, PyObject *const *args, Py_ssize_t n
     PyObject *f = opy_registry_one_callable("RegisterTranscoderCallback", args, nargs, kwnames);
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterTranscoderCallback", NULL);
     if (f == NULL || opy_registry_check_one("RegisterTranscoderCallback", f, transcoder != NULL,
                                             "a transcoder callback") < 0)
         return NULL;

@@ -25,6 +25,7 @@
  * Policy: fails closed. An exception, or a value that is none of the above,
  * answers 401 and logs the traceback or the reason (OPY0010, OPY0032).
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -236,6 +237,7 @@ RegisterHttpAuthentication(PyObject *module, PyObject *const *args, Py_ssize_t n
     OrthancPluginErrorCode code;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterHttpAuthentication", NULL);
     if (opy_sdk_require(OPY_SDK_VERSION(1, 12, 9), "RegisterHttpAuthentication") < 0)
         return NULL;
     f = opy_registry_one_callable("RegisterHttpAuthentication", args, nargs, kw);
@@ -270,7 +272,7 @@ static PyMethodDef methods[] = {
 int
 opy_cb_http_auth_init(PyObject *module)
 {
-    if (kwnames == NULL && (kwnames = Py_BuildValue("(sss)", "ip", "headers", "get")) == NULL)
+    if (opy_interps_is_main() && kwnames == NULL && (kwnames = Py_BuildValue("(sss)", "ip", "headers", "get")) == NULL)
         return -1;
     return PyModule_AddFunctions(module, methods);
 }

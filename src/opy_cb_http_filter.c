@@ -12,6 +12,7 @@
  * (HTTP 403); an exception or a return value without a truth value denies
  * too, and the traceback is logged once (OPY0010).
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -92,6 +93,7 @@ RegisterIncomingHttpRequestFilter(PyObject *module, PyObject *const *args, Py_ss
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterIncomingHttpRequestFilter", NULL);
     if (f == NULL || (first = opy_registry_append(&callables, "RegisterIncomingHttpRequestFilter", f)) < 0)
         return NULL;
     if (first)
@@ -112,6 +114,8 @@ static PyMethodDef methods[] = {
 int
 opy_cb_http_filter_init(PyObject *module)
 {
+    if (!opy_interps_is_main())         /* the family runs in the main one only */
+        return PyModule_AddFunctions(module, methods);
     kwnames_get = Py_BuildValue("(ssss)", "method", "ip", "headers", "get");
     kwnames_other = Py_BuildValue("(sss)", "method", "ip", "headers");
     if (kwnames_get == NULL || kwnames_other == NULL)

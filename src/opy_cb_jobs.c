@@ -33,6 +33,7 @@
  *   the unserializer raises or returns a bad value -> that job is not
  *     reloaded (Orthanc logs it and skips it).
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -451,6 +452,7 @@ RegisterJobsUnserializer(PyObject *module, PyObject *const *args, Py_ssize_t nar
     PyObject *f = opy_registry_one_callable("RegisterJobsUnserializer", args, nargs, kwnames);
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterJobsUnserializer", NULL);
     if (f == NULL || opy_registry_check_one("RegisterJobsUnserializer", f, unserializer != NULL,
                                             "a jobs unserializer") < 0)
         return NULL;

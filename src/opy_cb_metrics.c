@@ -11,6 +11,7 @@
  * callbacks still run and the metrics are served (with the values set so
  * far). The return value is ignored.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_error.h"
@@ -53,6 +54,7 @@ RegisterRefreshMetricsCallback(PyObject *module, PyObject *const *args, Py_ssize
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterRefreshMetricsCallback", NULL);
     if (f == NULL || (first = opy_registry_append(&callables, "RegisterRefreshMetricsCallback", f)) < 0)
         return NULL;
     if (first)

@@ -47,6 +47,7 @@
  * `instance` (DicomInstance) is borrowed: valid only during the call, later
  * use raises ValueError. Its metadata is not available yet.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -172,6 +173,7 @@ RegisterReceivedInstanceCallback(PyObject *module, PyObject *const *args, Py_ssi
     PyObject *f = opy_registry_one_callable("RegisterReceivedInstanceCallback", args, nargs, kwnames);
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterReceivedInstanceCallback", NULL);
     if (f == NULL || opy_registry_check_one("RegisterReceivedInstanceCallback", f, received != NULL,
                                             "a received-instance callback") < 0)
         return NULL;
@@ -261,6 +263,7 @@ RegisterIncomingCStoreInstanceFilter(PyObject *module, PyObject *const *args, Py
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterIncomingCStoreInstanceFilter", NULL);
     if (f == NULL ||
         (first = opy_registry_append(&cstore_filters, "RegisterIncomingCStoreInstanceFilter", f)) < 0)
         return NULL;
@@ -321,6 +324,7 @@ RegisterIncomingDicomInstanceFilter(PyObject *module, PyObject *const *args, Py_
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterIncomingDicomInstanceFilter", NULL);
     if (f == NULL ||
         (first = opy_registry_append(&dicom_filters, "RegisterIncomingDicomInstanceFilter", f)) < 0)
         return NULL;

@@ -25,6 +25,7 @@
 #include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_handle.h"
+#include "opy_interps.h"
 #include "opy_log.h"
 #include "opy_module.h"
 #include "opy_registry.h"
@@ -39,13 +40,17 @@
 #define OPY_REST_MAX 1000
 
 typedef struct {
-    PyObject *callable;     /* strong reference */
+    /* strong references, one per interpreter (opy_interps.h); [0] is the
+     * main one's, the others NULL when the route runs in the main one only */
+    PyObject *callables[OPY_INTERPS_MAX];
     char *regex;
     const char *script;     /* the script that registered it (opy_scripts_bases), or NULL */
+    int main_only;          /* an async def: the main interpreter's event loop */
 } OpyRestRoute;
 
 static OpyRestRoute routes[OPY_REST_MAX];
 static int n_routes;
+static int n_seen[OPY_INTERPS_MAX];      /* routes registered by each interpreter > 0 */
 
 /* Returns a new reference to the tuple of regex groups. */
 static PyObject *
@@ -224,8 +229,6 @@ static const char stream_source[] =
     "        chunks = _file_chunks(chunks)\n"
     "    return (chunks, content_type)\n";
 
-static PyObject *stream_of;      /* _stream_of above (strong reference) */
-
 #define OPY_STREAM_DEFAULT_TYPE "application/octet-stream"
 
 /* it.close() when the iterator has one (a generator: runs its finally
@@ -262,7 +265,7 @@ close_iterator(PyObject *it)
  * start or failed midway (*started says whether bytes went out). Needs the
  * GIL. */
 static int
-stream_answer(PyObject *result, OpyHandleObject *h, const char *url, const char *regex, int *started,
+stream_answer(OpyModuleState *st, PyObject *result, OpyHandleObject *h, const char *url, const char *regex, int *started,
               unsigned long long *sent)
 {
     PyObject *pair, *it = NULL, *chunk = NULL;
@@ -271,9 +274,9 @@ stream_answer(PyObject *result, OpyHandleObject *h, const char *url, const char 
 
     *started = 0;
     *sent = 0;
-    if (stream_of == NULL)
+    if (st->stream_of == NULL)
         return 0;
-    pair = PyObject_CallOneArg(stream_of, result);
+    pair = PyObject_CallOneArg(st->stream_of, result);
     if (pair == NULL)
         return -1;
     if (pair == Py_None) {
@@ -368,7 +371,10 @@ static OrthancPluginErrorCode
 rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
               const OrthancPluginHttpRequest *req)
 {
-    return opy_rest_serve(routes[index].callable, routes[index].regex, output, url, req);
+    const OpyRestRoute *r = &routes[index];
+    int idx = opy_interps_n > 1 ? opy_interps_pick(r->callables) : 0;
+
+    return opy_rest_serve(idx, r->callables[idx], r->regex, output, url, req);
 }
 
 /* Python routes calling Python routes (RestApiGetAfterPlugins) run nested on
@@ -379,13 +385,13 @@ rest_dispatch(int index, OrthancPluginRestOutput *output, const char *url,
 #define OPY_REST_MAX_DEPTH 10
 static _Thread_local int rest_depth;
 
-OPY_STACK_THUNK(OrthancPluginErrorCode, opy_rest_serve, (PyObject *callable; const char *regex; OrthancPluginRestOutput *output; const char *url; const OrthancPluginHttpRequest *req;), (f->callable, f->regex, f->output, f->url, f->req))
+OPY_STACK_THUNK(OrthancPluginErrorCode, opy_rest_serve, (int interp; PyObject *callable; const char *regex; OrthancPluginRestOutput *output; const char *url; const OrthancPluginHttpRequest *req;), (f->interp, f->callable, f->regex, f->output, f->url, f->req))
 
 OrthancPluginErrorCode
-opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *output,
+opy_rest_serve(int interp, PyObject *callable, const char *regex, OrthancPluginRestOutput *output,
                const char *url, const OrthancPluginHttpRequest *req)
 {
-    OPY_STACK_SWITCH(opy_rest_serve, (callable, regex, output, url, req));
+    OPY_STACK_SWITCH(opy_rest_serve, (interp, callable, regex, output, url, req));
     OpyModuleState *st;
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
@@ -402,7 +408,7 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
         OrthancPluginSetHttpErrorDetails(opy_context, output, details, 0);  /* no GIL here */
         return OrthancPluginErrorCode_BadSequenceOfCalls;
     }
-    token = opy_gil_enter();
+    token = opy_gil_enter_in(interp);
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;       /* Python is stopping */
     rest_depth++;
@@ -418,7 +424,7 @@ opy_rest_serve(PyObject *callable, const char *regex, OrthancPluginRestOutput *o
          * generator may use it); ends as an exception when it fails */
         int started;
         unsigned long long sent;
-        int s = stream_answer(result, (OpyHandleObject *) out, url, regex, &started, &sent);
+        int s = stream_answer(st, result, (OpyHandleObject *) out, url, regex, &started, &sent);
 
         if (s < 0) {
             Py_CLEAR(result);
@@ -495,6 +501,26 @@ static const OrthancPluginRestCallback entries[OPY_REST_MAX] = {
     OPY_PTR100(5) OPY_PTR100(6) OPY_PTR100(7) OPY_PTR100(8) OPY_PTR100(9)
 };
 
+/* RegisterRestCallback in interpreter idx > 0: the route the main one
+ * registered at the same place gets this interpreter's callable. */
+static PyObject *
+register_in_other(int idx, const char *regex, PyObject *callable)
+{
+    int k = n_seen[idx]++;
+
+    if (k >= n_routes || strcmp(routes[k].regex, regex) != 0) {
+        PyErr_Format(PyExc_RuntimeError, "orthanc.RegisterRestCallback(\"%s\") in interpreter %d is its REST "
+                     "route #%d, but the main interpreter's route #%d is %s%s%s: every interpreter "
+                     "(\"Python.Interpreters\") must register the same routes, in the same order",
+                     regex, idx + 1, k + 1, k + 1, k < n_routes ? "\"" : "", k < n_routes ? routes[k].regex : "none",
+                     k < n_routes ? "\"" : "");
+        return NULL;
+    }
+    if (!routes[k].main_only)
+        Py_XSETREF(routes[k].callables[idx], Py_NewRef(callable));
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -502,6 +528,8 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     PyObject *a[2];
     const char *regex;
     char *copy;
+    PyObject *adapted;
+    int idx;
 
     (void) module;
     if (opy_args_parse("RegisterRestCallback", args, nargs, kwnames, names, 2, 2, a) < 0 ||
@@ -509,18 +537,24 @@ RegisterRestCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
         (regex = opy_str_get(a[0], "pathRegularExpression")) == NULL ||
         opy_check_route_regex(a[0], regex) < 0)     /* Orthanc would die of a bad one */
         return NULL;
+    if ((idx = opy_interps_note("RegisterRestCallback", regex, 0)) < 0)
+        return NULL;
+    if ((idx = opy_interps_current()) > 0)
+        return register_in_other(idx, regex, a[1]);
     if (n_routes >= OPY_REST_MAX) {
         PyErr_Format(PyExc_RuntimeError, "too many REST routes (at most %d)", OPY_REST_MAX);
         return NULL;
     }
     if (opy_routes_claim(regex, "RegisterRestCallback") < 0)   /* Python.Scripts: one script a route */
         return NULL;
-    if ((a[1] = opy_async_adapt(a[1])) == NULL)    /* async def: its synchronous wrapper */
+    if ((adapted = opy_async_adapt(a[1])) == NULL)    /* async def: its synchronous wrapper */
         return NULL;
     copy = strdup(regex);
     if (copy == NULL)
         return PyErr_NoMemory();
-    routes[n_routes].callable = Py_NewRef(a[1]);
+    memset(routes[n_routes].callables, 0, sizeof routes[n_routes].callables);
+    routes[n_routes].callables[0] = Py_NewRef(adapted);
+    routes[n_routes].main_only = adapted != a[1];
     routes[n_routes].regex = copy;
     routes[n_routes].script = opy_script_current;
     /* Still inside OrthancPluginInitialize(): no need to release the GIL. */
@@ -552,8 +586,12 @@ stream_init(PyObject *module)
     code = Py_CompileString(stream_source, "<orthanc-stream>", Py_file_input);
     if (code == NULL || (res = PyEval_EvalCode(code, globals, globals)) == NULL)
         goto done;
-    Py_XSETREF(stream_of, Py_XNewRef(PyDict_GetItemString(globals, "_stream_of")));
-    rc = stream_of != NULL ? 0 : -1;
+    {
+        OpyModuleState *st = opy_module_state(module);
+
+        Py_XSETREF(st->stream_of, Py_XNewRef(PyDict_GetItemString(globals, "_stream_of")));
+        rc = st->stream_of != NULL ? 0 : -1;
+    }
 done:
     Py_XDECREF(res);
     Py_XDECREF(code);
@@ -566,7 +604,10 @@ opy_cb_rest_init(PyObject *module)
 {
     /* A new interpreter (first start, or Orthanc restarted by /tools/reset,
      * which drops every route it had): the table starts empty again. */
-    n_routes = 0;
+    if (opy_interps_is_main()) {
+        n_routes = 0;
+        memset(n_seen, 0, sizeof n_seen);
+    }
     if (stream_init(module) < 0)
         return -1;
     return PyModule_AddFunctions(module, methods);
@@ -577,13 +618,22 @@ opy_cb_rest_finalize(void)
 {
     int i;
 
-    Py_CLEAR(stream_of);
     /* Orthanc keeps the C entry points registered; a late call finds the
      * interpreter closed (opy_gil_enter fails) before touching routes. */
     for (i = 0; i < n_routes; i++) {
-        Py_CLEAR(routes[i].callable);
+        Py_CLEAR(routes[i].callables[0]);
         free(routes[i].regex);
         routes[i].regex = NULL;
     }
     opy_routes_clear();
+}
+
+void
+opy_cb_rest_drop_interp(int idx)
+{
+    int i;
+
+    for (i = 0; i < n_routes; i++)
+        Py_CLEAR(routes[i].callables[idx]);
+    n_seen[idx] = 0;
 }

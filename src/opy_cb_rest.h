@@ -14,9 +14,13 @@
  * (takes the GIL; exception and "no answer" rules of this family). `regex`
  * names the route in log messages. Also used by the chunked family for its
  * GET and DELETE handlers. */
-OrthancPluginErrorCode opy_rest_serve(PyObject *callable, const char *regex,
+OrthancPluginErrorCode opy_rest_serve(int interp, PyObject *callable, const char *regex,
                                       OrthancPluginRestOutput *output, const char *url,
                                       const OrthancPluginHttpRequest *req);
+
+/* Drops the callables that interpreter idx > 0 registered (its GIL held,
+ * before it ends). */
+void opy_cb_rest_drop_interp(int idx);
 
 /* OrthancPluginSetHttpErrorDetails without logging, GIL released. Needs the
  * GIL on entry. */

@@ -58,6 +58,7 @@
  * second C-MOVE registration (any of the three forms: they share one slot)
  * raises RuntimeError.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_cb_scp.h"
@@ -491,6 +492,7 @@ RegisterFindCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     OrthancPluginErrorCode code;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterFindCallback", NULL);
     if (f == NULL || opy_registry_check_one("RegisterFindCallback", f, find_slot_taken(),
                                             "a C-FIND callback") < 0)
         return NULL;
@@ -509,6 +511,7 @@ RegisterMoveCallback(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     OrthancPluginErrorCode code;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterMoveCallback", NULL);
     if (f == NULL || opy_registry_check_one("RegisterMoveCallback", f, slot != NULL,
                                             "a C-MOVE callback") < 0)
         return NULL;
@@ -569,6 +572,7 @@ RegisterMoveCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"create", "getMoveSize", "applyMove", "free"};
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterMoveCallback2", NULL);
     return register_move_driver("RegisterMoveCallback2", names, 0, args, nargs, kwnames);
 }
 
@@ -579,6 +583,7 @@ RegisterMoveCallback3(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     static const char *const names[] = {"callback", "get_move_size", "apply_move", "free_move"};
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterMoveCallback3", NULL);
     if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterMoveCallback3") < 0)
         return NULL;
     return register_move_driver("RegisterMoveCallback3", names, 1, args, nargs, kwnames);
@@ -591,6 +596,7 @@ RegisterFindCallback2(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     OrthancPluginErrorCode code;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterFindCallback2", NULL);
     if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterFindCallback2") < 0)
         return NULL;
     f = opy_registry_one_callable("RegisterFindCallback2", args, nargs, kwnames);
@@ -655,6 +661,8 @@ static PyMethodDef methods[] = {
 int
 opy_cb_scp_init(PyObject *module)
 {
+    if (!opy_interps_is_main())         /* the family runs in the main one only */
+        return PyModule_AddFunctions(module, methods);
     move_kwnames = Py_BuildValue("(ssssssssss)", "Level", "PatientID", "AccessionNumber",
                                  "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
                                  "OriginatorAET", "SourceAET", "TargetAET", "OriginatorID");

@@ -47,6 +47,7 @@
  * OrthancPluginCreateMemoryBuffer64 (freed by Orthanc); readRange copies into
  * the buffer that Orthanc allocated, whose size is the size of the range.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -563,6 +564,7 @@ RegisterStorageArea(PyObject *module, PyObject *const *args, Py_ssize_t nargs, P
     PyObject *a[3];
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterStorageArea", NULL);
     if (opy_args_parse("RegisterStorageArea", args, nargs, kwnames, names, 3, 3, a) < 0 ||
         check("RegisterStorageArea", a, 3, -1) < 0)
         return NULL;
@@ -579,6 +581,7 @@ RegisterStorageArea2(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     PyObject *a[4];
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterStorageArea2", NULL);
     if (opy_args_parse("RegisterStorageArea2", args, nargs, kwnames, names, 4, 4, a) < 0 ||
         check("RegisterStorageArea2", a, 4, 2) < 0)
         return NULL;
@@ -597,6 +600,7 @@ RegisterStorageArea3(PyObject *module, PyObject *const *args, Py_ssize_t nargs, 
     PyObject *a[3];
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterStorageArea3", NULL);
     if (opy_sdk_require(OPY_SDK_VERSION(1, 12, 8), "RegisterStorageArea3") < 0 ||
         opy_args_parse("RegisterStorageArea3", args, nargs, kwnames, names, 3, 3, a) < 0 ||
         check("RegisterStorageArea3", a, 3, -1) < 0)
@@ -637,7 +641,8 @@ int
 opy_cb_storage_init(PyObject *module)
 {
     /* A new interpreter (first start or after POST /tools/reset): empty again. */
-    registered = 0;
+    if (opy_interps_is_main())
+        registered = 0;
     return PyModule_AddFunctions(module, methods);
 }
 

@@ -35,6 +35,7 @@
  * One registration, one slot for both forms (as 7.1): a second call of
  * either raises RuntimeError.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -267,6 +268,7 @@ RegisterStorageCommitmentScpCallback(PyObject *module, PyObject *const *args, Py
                                      PyObject *kwnames)
 {
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterStorageCommitmentScpCallback", NULL);
     return register_scp("RegisterStorageCommitmentScpCallback", 0, args, nargs, kwnames);
 }
 
@@ -276,6 +278,7 @@ RegisterStorageCommitmentScpCallback2(PyObject *module, PyObject *const *args, P
                                       PyObject *kwnames)
 {
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterStorageCommitmentScpCallback2", NULL);
     if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterStorageCommitmentScpCallback2") < 0)
         return NULL;
     return register_scp("RegisterStorageCommitmentScpCallback2", 1, args, nargs, kwnames);

@@ -13,6 +13,7 @@
  * stays stored and the next callbacks still run; Orthanc is told the error
  * code. The return value is ignored.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_error.h"
@@ -73,6 +74,7 @@ RegisterOnStoredInstanceCallback(PyObject *module, PyObject *const *args, Py_ssi
     int first;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterOnStoredInstanceCallback", NULL);
     if (f == NULL || (first = opy_registry_append(&callables, "RegisterOnStoredInstanceCallback", f)) < 0)
         return NULL;
     if (first)

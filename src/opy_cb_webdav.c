@@ -28,6 +28,7 @@
  * orthanc.OrthancException, else "plugin error"), so the WebDAV request
  * fails; nothing is stored or listed half-way on our side.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_stack.h"
 #include "opy_args.h"
@@ -495,6 +496,7 @@ RegisterWebDavCollection(PyObject *module, PyObject *const *args, Py_ssize_t nar
     int i;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterWebDavCollection", NULL);
     if (opy_args_parse("RegisterWebDavCollection", args, nargs, kwnames, names, 2, 2, a) < 0 ||
         (uri = opy_str_get(a[0], "uri")) == NULL)
         return NULL;
@@ -566,7 +568,8 @@ int
 opy_cb_webdav_init(PyObject *module)
 {
     /* A new interpreter (first start or after POST /tools/reset): empty again. */
-    n_collections = 0;
+    if (opy_interps_is_main())
+        n_collections = 0;
     return PyModule_AddFunctions(module, methods);
 }
 

@@ -21,6 +21,7 @@
  * RegisterWorklistCallback or RegisterWorklistCallback2, whichever came
  * first, raises RuntimeError.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_cb_scp.h"
 #include "opy_error.h"
@@ -62,6 +63,7 @@ RegisterWorklistCallback(PyObject *module, PyObject *const *args, Py_ssize_t nar
     OrthancPluginErrorCode code;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterWorklistCallback", NULL);
     if (f == NULL || opy_registry_check_one("RegisterWorklistCallback", f, callable != NULL,
                                             "a worklist callback") < 0)
         return NULL;
@@ -81,6 +83,7 @@ RegisterWorklistCallback2(PyObject *module, PyObject *const *args, Py_ssize_t na
     OrthancPluginErrorCode code;
 
     (void) module;
+    OPY_MAIN_INTERPRETER_ONLY("RegisterWorklistCallback2", NULL);
     if (opy_sdk_require(OPY_SCP2_SINCE, "RegisterWorklistCallback2") < 0)
         return NULL;
     f = opy_registry_one_callable("RegisterWorklistCallback2", args, nargs, kwnames);

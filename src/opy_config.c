@@ -9,6 +9,7 @@
 #include "opy_config.h"
 #include "opy_log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,27 @@ wrong_type(const char *name, const char *expected, const char *found)
     return WRONG_TYPE;
 }
 
+/* A whole number from 1 to OPY_CONFIG_INTERPRETERS_MAX, the JSON text
+ * [start, end) of a value of that kind. */
+static int
+set_count(int kind, const char *start, const char *end, const char *name, const char *found, int *target)
+{
+    char *stop = NULL;
+    long v = kind == V_OTHER ? strtol(start, &stop, 10) : 0;
+    char expected[64];
+
+    snprintf(expected, sizeof expected, "a whole number from 1 to %d", OPY_CONFIG_INTERPRETERS_MAX);
+    if (kind != V_OTHER || stop != end || start == end)
+        return wrong_type(name, expected, found);
+    if (v < 1 || v > OPY_CONFIG_INTERPRETERS_MAX) {
+        opy_log(OPY_LOG_ERROR, "OPY0029 configuration option \"%s\" must be %s, not %ld: Orthanc "
+                "will not start", name, expected, v);
+        return WRONG_TYPE;
+    }
+    *target = (int) v;
+    return 0;
+}
+
 static int
 set_bool(int kind, const char *name, const char *found, int *target)
 {
@@ -332,7 +354,7 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
     }
     for (;;) {
         char *key = NULL, *str = NULL;
-        const char *found = NULL;
+        const char *found = NULL, *start;
         int kind, rc = 0;
 
         ws(s);
@@ -352,6 +374,8 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
                 return rc;
             goto next;
         }
+        ws(s);
+        start = s->p;
         kind = value(s, &str, &found);
         if (kind == V_ERROR) {
             free(key);
@@ -389,6 +413,8 @@ object(Scan *s, OpyConfig *cfg, int section, char **top_script)
         }
         else if (section && strcmp(key, "DevelopmentMode") == 0)
             rc = set_bool(kind, "Python.DevelopmentMode", found, &cfg->development_mode);
+        else if (section && strcmp(key, "Interpreters") == 0)
+            rc = set_count(kind, start, s->p, "Python.Interpreters", found, &cfg->interpreters);
         else if (kind == V_OBJECT)
             rc = skip_value(s);
         free(str);
@@ -428,6 +454,7 @@ opy_config_parse(const char *json, OpyConfig *cfg)
     cfg->scripts = NULL;
     cfg->n_scripts = 0;
     cfg->development_mode = 0;
+    cfg->interpreters = 1;
     rc = object(&s, cfg, 0, &top_script);
     if (rc < 0) {
         if (rc != WRONG_TYPE)

@@ -7,7 +7,8 @@
  * "PythonScript" / "Python.Path" (Python.Path wins when both are given),
  * "PythonVerbose" / "Python.Verbose", plus "Python.AllowThreads",
  * "Python.DisplayMemoryUsage", "Python.LogOutput", "Python.VirtualEnv",
- * "Python.PythonPath", "Python.Scripts" and "Python.DevelopmentMode".
+ * "Python.PythonPath", "Python.Scripts", "Python.DevelopmentMode" and
+ * "Python.Interpreters".
  */
 #ifndef OPY_CONFIG_H
 #define OPY_CONFIG_H
@@ -27,7 +28,10 @@ typedef struct {
     char **scripts;             /* malloc'ed strings: Python.Scripts, in order */
     size_t n_scripts;
     int development_mode;       /* tracebacks in HTTP answers, reload on change */
+    int interpreters;           /* Python.Interpreters: 1 (default) to OPY_CONFIG_INTERPRETERS_MAX */
 } OpyConfig;
+
+#define OPY_CONFIG_INTERPRETERS_MAX 32
 
 /* Parse `json` (Orthanc's configuration). Returns 0, or -1 when the JSON is
  * unreadable (logged; then nothing is allocated). Unknown keys are ignored;

@@ -37,11 +37,16 @@ void opy_gil_preinit(void);
 void opy_gil_init(void);
 
 /* Take the GIL on the calling thread (creating its thread state on first
- * use). Returns 1 when the GIL was taken (pass it to opy_gil_leave), 0 when
- * this thread already held it, -1 when Python is stopped or stopping: then
+ * use). Returns a token >= 0 for opy_gil_leave (whether the GIL was taken
+ * or this thread already held it), -1 when Python is stopped or stopping: then
  * the caller must not touch Python and needs no opy_gil_leave(). */
 int opy_gil_enter(void);
 void opy_gil_leave(int token);
+
+/* The same in interpreter idx of opy_interps.h (0: the main one, as
+ * opy_gil_enter). A thread attached to another interpreter leaves it for
+ * the time of the callback. Returns a token for opy_gil_leave, or -1. */
+int opy_gil_enter_in(int idx);
 
 /* Refuse new entries and wait (without the GIL) until the running ones
  * left, at most timeout_ms. Returns 0 when none is left. */

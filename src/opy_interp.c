@@ -21,6 +21,8 @@
 #include "opy_families.h"
 #include "opy_error.h"
 #include "opy_gil.h"
+#include "opy_interps.h"
+#include "opy_cb_rest.h"
 #include "opy_log.h"
 #include "opy_module.h"
 #include "opy_registry.h"
@@ -479,6 +481,131 @@ done:
     Py_XDECREF(list);
 }
 
+#if OPY_HAVE_SUBINTERPRETERS
+static PyThreadState *other_ts[OPY_INTERPS_MAX];   /* made by Py_NewInterpreterFromConfig */
+
+/* The extension module that refused to load in an interpreter with its own
+ * GIL, somewhere in the chain of the pending exception (numpy wraps it in an
+ * ImportError of its own): its malloc'ed name, or NULL. Keeps the
+ * exception. */
+static char *
+refused_extension(void)
+{
+    static const char marker[] = " does not support loading in subinterpreters";
+    PyObject *exc = opy_err_take(), *e = exc;
+    char *name = NULL;
+    int hops;
+
+    for (hops = 0; e != NULL && name == NULL && hops < 16; hops++) {
+        PyObject *s = PyObject_Str(e), *next;
+        const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+        const char *at = text ? strstr(text, marker) : NULL;
+
+        PyErr_Clear();
+        if (at != NULL) {
+            /* "... module <name> does not support loading in subinterpreters" */
+            const char *begin = at, *p;
+
+            for (p = text; (p = strstr(p, "module ")) != NULL && p < at; p += 7)
+                begin = p + 7;
+            if (begin < at)
+                name = strndup(begin, (size_t) (at - begin));
+        }
+        Py_XDECREF(s);
+        next = PyException_GetCause(e);
+        if (next == NULL)
+            next = PyException_GetContext(e);
+        if (e != exc)
+            Py_DECREF(e);
+        e = next;           /* new reference or NULL */
+    }
+    if (e != exc)
+        Py_XDECREF(e);
+    if (exc != NULL)
+        opy_err_restore(exc);
+    return name;
+}
+
+/* Starts interpreter i (> 0) with its own GIL, and imports the scripts in
+ * it. Called and returns with the main interpreter's GIL held. 0, or -1
+ * after logging why (opy_interp_import_error set). */
+static int
+start_other(const OpyConfig *cfg, int i, char *const *scripts, char *const *names, size_t n, char **dirs)
+{
+    PyInterpreterConfig ic;
+    PyThreadState *ts = NULL;
+    PyObject *module;
+    char *diff, what[PATH_MAX + 128];
+    size_t k;
+
+    memset(&ic, 0, sizeof ic);
+    ic.use_main_obmalloc = 0;
+    ic.allow_fork = 0;              /* os.fork() in a thread of Orthanc's: not there */
+    ic.allow_exec = 1;              /* subprocess works */
+    ic.allow_threads = 1;
+    ic.allow_daemon_threads = 1;
+    ic.check_multi_interp_extensions = 1;
+    ic.gil = PyInterpreterConfig_OWN_GIL;
+    if (check_status(Py_NewInterpreterFromConfig(&ts, &ic), "another interpreter") < 0)
+        return -1;                  /* the main one's thread state is current again */
+    other_ts[i] = ts;
+    opy_interps[i] = PyThreadState_GetInterpreter(ts);
+    opy_interps_n = i + 1;
+    module = PyImport_ImportModule("orthanc");
+    if (module == NULL) {
+        opy_error_log("OPY0009", "creating the orthanc module in another interpreter");
+        goto fail;
+    }
+    Py_DECREF(module);              /* sys.modules keeps it */
+    opy_log_install_streams(cfg->log_output);
+    if (setup_sys_path(dirs, n, cfg) < 0) {
+        opy_error_log("OPY0009", "setting sys.path");
+        goto fail;
+    }
+    opy_registration_open = 1;
+    for (k = 0; k < n; k++) {
+        opy_script_current = opy_scripts_bases[k];
+        if (import_script(scripts[k], names[k]) < 0) {
+            char *ext = refused_extension();
+
+            opy_registration_open = 0;
+            opy_script_current = NULL;
+            snprintf(what, sizeof what, "the import of the script %s in Python interpreter %d of %d "
+                     "(\"Python.Interpreters\"; %s)", opy_scripts_bases[k], i + 1, cfg->interpreters,
+                     cfg->development_mode ? "development mode: Orthanc answers with this traceback"
+                                           : "Orthanc will not start");
+            free(opy_interp_import_error);
+            opy_interp_import_error = opy_error_log_text("OPY0007", what);
+            if (ext != NULL)
+                opy_log(OPY_LOG_ERROR, "OPY0051 script %s: the extension module %s cannot be imported in an "
+                        "interpreter with its own GIL (\"Python.Interpreters\": %d); set \"Python.Interpreters\" "
+                        "to 1 to use it; Orthanc will not start", opy_scripts_bases[k], ext, cfg->interpreters);
+            free(ext);
+            goto fail;
+        }
+    }
+    opy_registration_open = 0;
+    opy_script_current = NULL;
+    diff = opy_interps_compare(i);
+    if (diff != NULL) {
+        opy_log(OPY_LOG_ERROR, "OPY0052 script %s: Python interpreter %d of %d (\"Python.Interpreters\") "
+                "registers other callbacks than the main one: %s; every interpreter imports the same scripts "
+                "and must register the same; Orthanc will not start", opy_script_name, i + 1,
+                cfg->interpreters, diff);
+        free(opy_interp_import_error);
+        opy_interp_import_error = diff;
+        goto fail;
+    }
+    PyEval_SaveThread();
+    PyEval_RestoreThread(main_tstate);
+    return 0;
+fail:
+    PyEval_SaveThread();
+    PyEval_RestoreThread(main_tstate);
+    return -1;
+}
+#endif
+
 static void
 free_strings(char **v, size_t n)
 {
@@ -577,6 +704,11 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
                 PY_MAJOR_VERSION, PY_MINOR_VERSION, (int) (Py_Version >> 24),
                 (int) ((Py_Version >> 16) & 0xFF));
     opy_gil_init();
+    atomic_fetch_add(&opy_interps_generation, 1);
+    opy_interps_reset();
+    opy_interps[0] = PyInterpreterState_Get();
+    opy_interps_n = 1;
+    opy_interps_wanted = cfg->interpreters;
     opy_module = PyImport_ImportModule("orthanc");
     if (opy_module == NULL) {
         opy_error_log("OPY0009", "creating the orthanc module");
@@ -612,6 +744,15 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
     opy_registration_open = 0;
     if (cfg->development_mode)
         watch_imported(dirs, n, cfg);
+#if OPY_HAVE_SUBINTERPRETERS
+    for (i = 1; i < (size_t) cfg->interpreters; i++)
+        if (start_other(cfg, (int) i, scripts, names, n, dirs) < 0)
+            goto stop;
+    if (cfg->interpreters > 1)
+        opy_log(OPY_LOG_WARNING, "OPY0053 %d Python interpreters run, each with its own GIL "
+                "(\"Python.Interpreters\"): REST callbacks run in any of them, the other callbacks in the "
+                "main one", cfg->interpreters);
+#endif
 
     if (cfg->display_memory) {
         memory_stop = 0;
@@ -638,7 +779,7 @@ done:
  * When they did not (e.g. a pool whose workers were killed), the child
  * processes of multiprocessing are killed so that none outlives Orthanc. */
 static const char run_atexit_source[] =
-    "def _opy_atexit(timeout):\n"
+    "def _opy_atexit(timeout, _unused):\n"
     "    import atexit, threading\n"
     "    t = threading.Thread(target=atexit._run_exitfuncs, name='orthanc-atexit', daemon=True)\n"
     "    t.start()\n"
@@ -653,13 +794,13 @@ static const char run_atexit_source[] =
     "    return False\n";
 
 static const char join_threads_source[] =
-    "def _opy_join(grace):\n"
+    "def _opy_join(grace, daemons):\n"
     "    import threading, time\n"
     "    deadline = time.monotonic() + grace\n"
     "    main = threading.main_thread()\n"
     "    def script_threads():\n"
     "        return [t for t in threading.enumerate()\n"
-    "                if t is not main and not t.daemon and t.is_alive()\n"
+    "                if t is not main and (daemons or not t.daemon) and t.is_alive()\n"
     "                and t is not threading.current_thread()]\n"
     "    for t in script_threads():\n"
     "        t.join(max(0.0, deadline - time.monotonic()))\n"
@@ -669,7 +810,7 @@ static const char join_threads_source[] =
  * argument. Returns a new reference to its result, or NULL (logged with
  * `id`). With the GIL held. */
 static PyObject *
-run_stop_helper(const char *source, const char *fname, double arg, const char *id)
+run_stop_helper(const char *source, const char *fname, double arg, int flag, const char *id)
 {
     PyObject *globals = NULL, *code = NULL, *r = NULL, *f, *result = NULL;
 
@@ -682,7 +823,7 @@ run_stop_helper(const char *source, const char *fname, double arg, const char *i
         goto done;
     f = PyDict_GetItemString(globals, fname);      /* borrowed */
     if (f != NULL)
-        result = PyObject_CallFunction(f, "d", arg);
+        result = PyObject_CallFunction(f, "di", arg, flag);
 done:
     if (result == NULL)
         opy_error_log(id, fname);
@@ -695,10 +836,10 @@ done:
 /* Returns a malloc'ed list of the names of threads still alive, "" when
  * none, NULL on error (logged). With the GIL held. */
 static char *
-join_script_threads(void)
+join_script_threads(int daemons)
 {
     PyObject *names = run_stop_helper(join_threads_source, "_opy_join",
-                                      OPY_STOP_GRACE_MS / 1000.0, "OPY0014");
+                                      OPY_STOP_GRACE_MS / 1000.0, daemons, "OPY0014");
     const char *s = names ? PyUnicode_AsUTF8(names) : NULL;
     char *result = s ? strdup(s) : NULL;
 
@@ -712,12 +853,57 @@ static int
 run_atexit(void)
 {
     PyObject *ok = run_stop_helper(run_atexit_source, "_opy_atexit",
-                                   OPY_STOP_GRACE_MS / 1000.0, "OPY0024");
+                                   OPY_STOP_GRACE_MS / 1000.0, 0, "OPY0024");
     int r = ok != NULL && PyObject_IsTrue(ok) == 1;
 
     PyErr_Clear();
     Py_XDECREF(ok);
     return r;
+}
+
+/* Ends the interpreters other than the main one, last first (no callback
+ * runs; no GIL held, on return too). 0, or -1 when one of them keeps a
+ * thread of its scripts or an atexit handler running (logged): Python is
+ * then left as it is, unfinalized. Py_EndInterpreter wants its own thread
+ * state to be the interpreter's last one: those of Orthanc's threads are
+ * deleted first, its scripts' threads (daemons too) must have ended. */
+static int
+stop_others(void)
+{
+#if OPY_HAVE_SUBINTERPRETERS
+    while (opy_interps_n > 1) {
+        int i = opy_interps_n - 1;
+        char *alive;
+
+        PyEval_RestoreThread(other_ts[i]);
+        alive = join_script_threads(1);
+        opy_log_flush_streams();
+        if (alive != NULL && alive[0] != '\0') {
+            opy_log(OPY_LOG_WARNING, "OPY0014 script %s: these threads of Python interpreter %d are still "
+                    "running %d ms after Orthanc stopped: %s; Python is left running (not finalized) so "
+                    "Orthanc can exit", opy_script_name, i + 1, OPY_STOP_GRACE_MS, alive);
+            free(alive);
+            PyEval_SaveThread();
+            return -1;
+        }
+        free(alive);
+        if (!run_atexit()) {
+            opy_log(OPY_LOG_WARNING, "OPY0024 script %s: the atexit handlers of Python interpreter %d did "
+                    "not finish within %d ms; Python is left running (not finalized) so Orthanc can exit",
+                    opy_script_name, i + 1, OPY_STOP_GRACE_MS);
+            PyEval_SaveThread();
+            return -1;
+        }
+        opy_cb_rest_drop_interp(i);
+        opy_interps_delete_tracked(i);
+        opy_state_forget(opy_interps[i]);
+        Py_EndInterpreter(other_ts[i]);     /* no thread state is current after it */
+        other_ts[i] = NULL;
+        opy_interps[i] = NULL;
+        opy_interps_n = i;
+    }
+#endif
+    return 0;
 }
 
 void
@@ -739,10 +925,12 @@ opy_interp_stop(void)
     }
     if (opy_gil_close(5000) < 0)
         opy_log(OPY_LOG_WARNING, "OPY0022 a Python callback is still running while Orthanc stops");
+    if (stop_others() < 0)
+        return;
 
     PyEval_RestoreThread(main_tstate);
     opy_async_stop(OPY_STOP_GRACE_MS);  /* the loop of the async callbacks, if started */
-    alive = join_script_threads();
+    alive = join_script_threads(0);
     opy_log_flush_streams();        /* also when Python is left unfinalized */
     if (alive != NULL && alive[0] != '\0') {
         opy_log(OPY_LOG_WARNING, "OPY0014 script %s: these threads are still running %d ms after "
@@ -765,5 +953,6 @@ opy_interp_stop(void)
     Py_CLEAR(opy_module);
     if (Py_FinalizeEx() < 0)
         opy_log(OPY_LOG_WARNING, "OPY0015 Python finalization reported an error (buffered data lost)");
+    opy_state_forget(NULL);
     main_tstate = NULL;
 }

@@ -12,8 +12,104 @@
 #include "opy_error.h"
 #include "opy_log.h"
 
-OpyModuleState *opy_state;
+#include <pthread.h>
+#include <stdatomic.h>
+
+OpyModuleState *opy_state_main;
+int opy_state_many;
 PyObject *opy_module;
+
+/* The module states of every interpreter that imported orthanc. Written
+ * with the GIL of that interpreter and the lock; read without the lock
+ * (an interpreter only looks up its own entry, which only it writes). */
+#define STATE_SLOTS 64
+static struct {
+    _Atomic(PyInterpreterState *) interp;
+    OpyModuleState *st;
+} slots[STATE_SLOTS];
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+OpyModuleState *
+opy_state_lookup(void)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    int i;
+
+    for (i = 0; i < STATE_SLOTS; i++)
+        if (atomic_load_explicit(&slots[i].interp, memory_order_acquire) == interp)
+            return slots[i].st;
+    return NULL;
+}
+
+/* 0, or -1 with an exception when every slot is taken. */
+static int
+state_register(OpyModuleState *st)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    int i, rc = -1;
+
+    if (interp == PyInterpreterState_Main())
+        opy_state_main = st;
+    pthread_mutex_lock(&slots_lock);
+    /* an interpreter that ended without freeing its module may have had
+     * this address: its entry is stale */
+    for (i = 0; i < STATE_SLOTS; i++) {
+        if (atomic_load(&slots[i].interp) == interp) {
+            atomic_store(&slots[i].interp, NULL);
+            slots[i].st = NULL;
+        }
+    }
+    for (i = 0; i < STATE_SLOTS; i++) {
+        if (atomic_load(&slots[i].interp) == NULL) {
+            slots[i].st = st;
+            atomic_store_explicit(&slots[i].interp, interp, memory_order_release);
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&slots_lock);
+    if (rc < 0)
+        PyErr_Format(PyExc_ImportError, "orthanc: the module is imported in more than %d interpreters", STATE_SLOTS);
+    else if (interp != PyInterpreterState_Main())
+        opy_state_many = 1;
+    return rc;
+}
+
+void
+opy_state_forget(PyInterpreterState *interp)
+{
+    int i;
+
+    pthread_mutex_lock(&slots_lock);
+    for (i = 0; i < STATE_SLOTS; i++) {
+        if (interp == NULL || atomic_load(&slots[i].interp) == interp) {
+            atomic_store(&slots[i].interp, NULL);
+            slots[i].st = NULL;
+        }
+    }
+    pthread_mutex_unlock(&slots_lock);
+    if (interp == NULL) {
+        opy_state_main = NULL;
+        opy_state_many = 0;
+    }
+}
+
+static void
+state_unregister(OpyModuleState *st)
+{
+    int i;
+
+    if (opy_state_main == st)
+        opy_state_main = NULL;
+    pthread_mutex_lock(&slots_lock);
+    for (i = 0; i < STATE_SLOTS; i++) {
+        if (slots[i].st == st && atomic_load(&slots[i].interp) != NULL) {
+            atomic_store(&slots[i].interp, NULL);
+            slots[i].st = NULL;
+        }
+    }
+    pthread_mutex_unlock(&slots_lock);
+}
 
 /* Returns a new reference to a tuple of interned strings. */
 static PyObject *
@@ -70,9 +166,9 @@ module_exec(PyObject *module)
         opy_gen_types_init(module, st->types) < 0 ||
         PyModule_AddFunctions(module, opy_gen_functions) < 0 ||
         opy_enums_module_init(module) < 0 ||
+        state_register(st) < 0 ||
         opy_families_init(module) < 0)
         return -1;
-    opy_state = st;
     return 0;
 }
 
@@ -95,6 +191,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->kwnames_plain);
     Py_VISIT(st->empty_tuple);
     Py_VISIT(st->empty_bytes);
+    Py_VISIT(st->stream_of);
     return 0;
 }
 
@@ -106,9 +203,9 @@ module_clear(PyObject *module)
 
     if (st == NULL)
         return 0;
-    if (opy_state == st)
-        opy_state = NULL;
-    opy_static_string_clear();
+    state_unregister(st);
+    if (PyInterpreterState_Get() == PyInterpreterState_Main())
+        opy_static_string_clear();
     Py_CLEAR(st->OrthancException);
     Py_CLEAR(st->LogStreamType);
     for (i = 0; i < OPY_TYPE_COUNT; i++)
@@ -120,6 +217,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->kwnames_plain);
     Py_CLEAR(st->empty_tuple);
     Py_CLEAR(st->empty_bytes);
+    Py_CLEAR(st->stream_of);
     return 0;
 }
 
@@ -132,7 +230,9 @@ module_free(void *module)
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
 #ifdef Py_mod_multiple_interpreters
-    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+    /* Every interpreter gets a module of its own (its state holds its
+     * types); what the families share is C data, guarded (opy_interps.h). */
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
     {0, NULL}
 };

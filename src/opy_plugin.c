@@ -6,6 +6,7 @@
  * Orthanc with a clear log line when it cannot be used) and starts Python;
  * Finalize stops it. Only these four symbols are exported.
  */
+#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_bytes.h"
 #include "opy_config.h"
@@ -129,6 +130,8 @@ OrthancPluginInitialize(OrthancPluginContext *context)
                 "(for instance the official Python plugin) owns the interpreter; load only one");
         goto done;
     }
+    if (opy_interps_check_config(&cfg) < 0)       /* Python.Interpreters on Python 3.11 */
+        goto done;
     opy_gil_allow_threads = cfg.allow_threads;
     opy_dev_mode = cfg.development_mode;
     if (cfg.development_mode) {
