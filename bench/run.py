@@ -61,7 +61,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self, variant, plugins, script, env=None):
+    def __init__(self, variant, plugins, script, env=None, config=None):
         self.variant = variant
         self.env = env or {}
         self.dir = Path(tempfile.mkdtemp(prefix='opy-bench-'))
@@ -72,6 +72,7 @@ class Server:
         if script:
             shutil.copy(script, self.dir / 'bench_script.py')
             cfg['PythonScript'] = str(self.dir / 'bench_script.py')
+        cfg.update(config or {})
         (self.dir / 'orthanc.json').write_text(json.dumps(cfg))
 
     def start(self):

@@ -10,7 +10,8 @@
 #   test     (default) copy the checkout in, build, run the C unit tests and
 #            the integration + robustness suites against the distribution's
 #            Orthanc; ARGS go to pytest (scripts/test.sh inside the chroot)
-#   bench    the benchmarks (bench/run.py ARGS) inside the chroot
+#   bench    the benchmarks (bench/run.py ARGS, or bench/OTHER.py ARGS) inside
+#            the chroot
 #   shell    an interactive shell in the chroot, the checkout in /opy/src
 #
 # The chroot lives in $OPY_CHROOT_DIR/SUITE (default /var/lib/opy-chroots) and
@@ -145,9 +146,12 @@ case "$ACTION" in
       bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
     ;;
   bench)
-    in_root env OPY_DISTRO="$SUITE" bash -c 'cd /opy/src && bash scripts/deps.sh >/dev/null &&
+    # the runner: bench/run.py, or the bench/*.py given first
+    runner=bench/run.py
+    if [[ "${1:-}" == bench/*.py ]]; then runner=$1; shift; fi
+    in_root env OPY_DISTRO="$SUITE" OPY_RUNNER="$runner" bash -c 'cd /opy/src && bash scripts/deps.sh >/dev/null &&
       cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build -j2 >/dev/null &&
-      /usr/bin/python3 bench/run.py "$@"' bench "$@"
+      /usr/bin/python3 "$OPY_RUNNER" "$@"' bench "$@"
     ;;
   shell)
     in_root bash -c 'cd /opy/src && exec bash -i'

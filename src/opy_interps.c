@@ -206,27 +206,35 @@ opy_interps_delete_tracked(int idx)
 
 /* ---- which interpreter serves a REST call ------------------------------- */
 
-static _Thread_local int last_used;
+/* When each interpreter was last chosen (a sequence number). Among equally
+ * busy interpreters the one chosen longest ago wins: its callback started
+ * first and is the likeliest to end first. (An answer may reach the client
+ * before its callback returns: a client's next request then finds both
+ * interpreters busy, its own one only for the few microseconds left.) */
+static atomic_ullong picked_at[OPY_INTERPS_MAX];
+static atomic_ullong pick_seq;
 
 int
 opy_interps_pick(PyObject *const *callables)
 {
-    int n = opy_interps_n, best = 0, i, load;
+    int n = opy_interps_n, best = 0, i, load = 0;
+    unsigned long long when = 0;
 
-    if (last_used < n && callables[last_used] != NULL)
-        best = last_used;
-    load = atomic_load_explicit(&opy_interps_busy[best], memory_order_relaxed);
-    for (i = 0; i < n && load > 0; i++) {
+    for (i = 0; i < n; i++) {
         int b;
+        unsigned long long t;
 
         if (callables[i] == NULL)
             continue;
         b = atomic_load_explicit(&opy_interps_busy[i], memory_order_relaxed);
-        if (b < load) {
+        t = atomic_load_explicit(&picked_at[i], memory_order_relaxed);
+        if (i == 0 || b < load || (b == load && t < when)) {
             best = i;
             load = b;
+            when = t;
         }
     }
-    last_used = best;
+    atomic_store_explicit(&picked_at[best], atomic_fetch_add_explicit(&pick_seq, 1, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     return best;
 }

@@ -103,7 +103,7 @@ void opy_interps_delete_tracked(int idx);
 
 /* For a REST route served by every interpreter that has a callable for it
  * (callables[i] != NULL; callables[0] always is): the least busy one,
- * the one this thread used last on a tie. */
+ * on a tie the one chosen longest ago. */
 int opy_interps_pick(PyObject *const *callables);
 
 #endif /* OPY_INTERPS_H */
