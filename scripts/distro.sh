@@ -2,7 +2,7 @@
 # Test matrix: build and test the plugin on another Debian distribution, in a
 # debootstrap chroot.
 #
-#   scripts/distro.sh SUITE [test|bench|shell|prepare] [ARGS...]
+#   scripts/distro.sh SUITE [test|sanitize|bench|shell|prepare] [ARGS...]
 #
 #   SUITE    trixie (Orthanc 1.12.7, Python 3.13) or sid (Orthanc 1.13.0,
 #            Python 3.14); bookworm works too (the host's own distribution).
@@ -10,6 +10,8 @@
 #   test     (default) copy the checkout in, build, run the C unit tests and
 #            the integration + robustness suites against the distribution's
 #            Orthanc; ARGS go to pytest (scripts/test.sh inside the chroot)
+#   sanitize scripts/sanitize.sh ARGS (the suite against an ASan + UBSan build)
+#            inside the chroot
 #   bench    the benchmarks (bench/run.py ARGS, or bench/OTHER.py ARGS) inside
 #            the chroot
 #   shell    an interactive shell in the chroot, the checkout in /opy/src
@@ -23,12 +25,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ "$#" -ge 1 ] || usage
 SUITE=$1; shift
 ACTION=${1:-test}; [ "$#" -ge 1 ] && shift
 case "$SUITE" in bookworm|trixie|sid) ;; *) usage ;; esac
-case "$ACTION" in prepare|test|bench|shell) ;; *) usage ;; esac
+case "$ACTION" in prepare|test|sanitize|bench|shell) ;; *) usage ;; esac
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BASE=${OPY_CHROOT_DIR:-/var/lib/opy-chroots}
@@ -133,6 +135,7 @@ case "$ACTION" in
     # (build/ under /opy/src) for inspection.
     # The fuzzers and the sanitized run are the host's (bookworm) part of
     # the matrix: OPY_FUZZ_RUN / OPY_SANITIZED_RUN=1 to run them here too.
+    # OPY_EXTRA_CONFIG (JSON) is merged into every test server's configuration.
     # OPY_SDK_HEADER=FILE builds against that header instead of the suite's
     # own (copied into the chroot as /opy/sdk/orthanc/OrthancCPlugin.h).
     extra=()
@@ -141,9 +144,13 @@ case "$ACTION" in
       cp "$OPY_SDK_HEADER" "$ROOT/opy/sdk/orthanc/OrthancCPlugin.h"
       extra=(OPY_BUILD=build-sdk OPY_CMAKE_ARGS=-DORTHANC_SDK_HEADER=/opy/sdk/orthanc/OrthancCPlugin.h)
     fi
-    in_root env OPY_DISTRO="$SUITE" OPY_FUZZ_RUN="${OPY_FUZZ_RUN:-0}" \
+    in_root env OPY_DISTRO="$SUITE" OPY_FUZZ_RUN="${OPY_FUZZ_RUN:-0}" OPY_EXTRA_CONFIG="${OPY_EXTRA_CONFIG:-}" \
       OPY_SANITIZED_RUN="${OPY_SANITIZED_RUN:-0}" "${extra[@]}" \
       bash -c 'cd /opy/src && bash scripts/test.sh "$@"' test.sh "$@"
+    ;;
+  sanitize)
+    in_root env OPY_DISTRO="$SUITE" OPY_EXTRA_CONFIG="${OPY_EXTRA_CONFIG:-}" \
+      bash -c 'cd /opy/src && bash scripts/deps.sh >/dev/null && bash scripts/sanitize.sh "$@"' sanitize "$@"
     ;;
   bench)
     # the runner: bench/run.py, or the bench/*.py given first

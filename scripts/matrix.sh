@@ -9,20 +9,23 @@
 #   3. trixie in a chroot: Orthanc 1.12.7, Python 3.13 -- scripts/distro.sh;
 #   4. trixie again, the plugin built against the SDK 1.13.0 header and run
 #      against Orthanc 1.12.7: the tests of the SDK 1.12.8+ names (refusals);
-#   5. sid in a chroot: Orthanc 1.13.0, Python 3.14 -- scripts/distro.sh.
+#   5. sid in a chroot: Orthanc 1.13.0, Python 3.14 -- scripts/distro.sh;
+#   6. sid again with "Python": {"Interpreters": 2} in every test server's
+#      configuration: the robustness suite, the interpreter tests and the
+#      suites of the callback families, with a second interpreter.
 #
 # Prints one summary line per distribution at the end and fails when any
 # part fails, except the parts listed in OPY_MATRIX_KNOWN_FAILING (default:
 # none), whose failure is reported as such without failing the run.  OPY_MATRIX="bookworm
 # sid" runs a subset (names: bookworm, bookworm-sdk-1.13, trixie, trixie-sdk-1.13,
-# sid).
+# sid, sid-interpreters-2).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie trixie-sdk-1.13 sid}
+PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie trixie-sdk-1.13 sid sid-interpreters-2}
 KNOWN_FAILING=${OPY_MATRIX_KNOWN_FAILING-}
 LOGS=$ROOT/build-matrix
 mkdir -p "$LOGS"
@@ -66,7 +69,7 @@ sdk13_header() {
 prep_pid=""
 if [[ " $PARTS " == *" bookworm "* ]]; then
   chroots=""
-  [[ " $PARTS " == *" sid "* || " $PARTS " == *"-sdk-1.13 "* ]] && chroots="sid"
+  [[ " $PARTS " == *" sid"* || " $PARTS " == *"-sdk-1.13 "* ]] && chroots="sid"
   [[ " $PARTS " == *" trixie "* || " $PARTS " == *" trixie-sdk-1.13 "* ]] && chroots="$chroots trixie"
   if [ -n "$chroots" ]; then
     echo "=== matrix: preparing the chroots ($chroots) in the background: $LOGS/prepare.log ==="
@@ -74,6 +77,12 @@ if [[ " $PARTS " == *" bookworm "* ]]; then
     prep_pid=$!
   fi
 fi
+
+INTERPRETERS_2_TESTS="deep_stack or fuzz_api or hostile or memory_loop or test_objects or test_output
+  or queue_consumer or route_regex or shutdown or startup or storage_concurrency or test_interpreters
+  or test_cb_ or test_changes or test_rest_sample or test_reset or test_stop or test_gil or reentrancy
+  or test_stream or test_async or test_errors or api_known or test_threads"
+INTERPRETERS_2_TESTS=$(tr -s ' \n' ' ' <<<"$INTERPRETERS_2_TESTS")
 
 wait_prepared() {
   [ -n "$prep_pid" ] || return 0
@@ -104,6 +113,11 @@ for part in $PARTS; do
       else
         rc[$part]=1; summary[$part]="could not get the SDK 1.13.0 header"
       fi ;;
+    sid-interpreters-2)
+      # the robustness modules, the interpreters' own tests and the callback
+      # families (whose callbacks must keep running in the main interpreter)
+      run_part sid-interpreters-2 env OPY_EXTRA_CONFIG='{"Python": {"Interpreters": 2}}' \
+        bash scripts/distro.sh sid test -k "$INTERPRETERS_2_TESTS" ;;
     *)
       echo "matrix.sh: unknown part $part" >&2; exit 2 ;;
   esac
@@ -117,6 +131,7 @@ describe() {
     trixie) echo "trixie (Orthanc 1.12.7, Python 3.13)" ;;
     trixie-sdk-1.13) echo "trixie, built with the SDK 1.13.0 header (Orthanc 1.12.7)" ;;
     sid) echo "sid (Orthanc 1.13.0, Python 3.14)" ;;
+    sid-interpreters-2) echo "sid, \"Python.Interpreters\": 2 (Orthanc 1.13.0)" ;;
   esac
 }
 

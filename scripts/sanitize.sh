@@ -121,7 +121,13 @@ if ! preflight; then
 fi
 
 pytest_rc=0
-OPY_EXTRA_CONFIG='{"Locale": "C", "MallocArenaMax": 0}' \
+# (an OPY_EXTRA_CONFIG of the caller is kept: the matrix's sanitized run
+# with "Python": {"Interpreters": 2})
+EXTRA=$(/usr/bin/python3 -c 'import json, os, sys
+cfg = json.loads(os.environ.get("OPY_EXTRA_CONFIG") or "{}")
+cfg.update({"Locale": "C", "MallocArenaMax": 0})
+print(json.dumps(cfg))')
+OPY_EXTRA_CONFIG=$EXTRA \
 OPY_ORTHANC="$WRAPPER" OPY_PLUGIN="$BUILD/libOrthancPython.so" \
   /usr/bin/python3 -m pytest -n 2 tests/integration tests/robustness -q -rs \
   --basetemp="$BUILD/pytest" "${SKIP[@]}" "$@" || pytest_rc=$?

@@ -18,12 +18,12 @@
  * Errors: an exception is logged with its traceback (OPY0010); the next
  * callbacks and records are still delivered. The return value is ignored.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_cb_audit_log.h"
 #include "opy_error.h"
 #include "opy_families.h"
 #include "opy_gil.h"
+#include "opy_interps.h"
 #include "opy_log.h"
 #include "opy_registry.h"
 #include "opy_sdk.h"

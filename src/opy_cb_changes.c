@@ -23,10 +23,10 @@
  * Errors: an exception is logged with its traceback (OPY0010) and the next
  * callbacks and changes are still delivered. The return value is ignored.
  */
-#include "opy_interps.h"
 #include "opy_cb_changes.h"
 #include "opy_error.h"
 #include "opy_gil.h"
+#include "opy_interps.h"
 #include "opy_log.h"
 #include "opy_registry.h"
 #include "opy_sdk.h"

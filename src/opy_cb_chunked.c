@@ -30,8 +30,8 @@
  * answered; execute returning without answering gives HTTP 500 (OPY0011).
  * An exception in close() is logged. Return values are ignored.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_async.h"

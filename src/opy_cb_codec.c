@@ -29,8 +29,8 @@
  *   bad result (not bytes-like, empty, larger than 4 GB) is logged once
  *   (OPY0010) and counts as a failure of this transcoder, like None.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"

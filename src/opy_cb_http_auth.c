@@ -25,8 +25,8 @@
  * Policy: fails closed. An exception, or a value that is none of the above,
  * answers 401 and logs the traceback or the reason (OPY0010, OPY0032).
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"
@@ -272,7 +272,9 @@ static PyMethodDef methods[] = {
 int
 opy_cb_http_auth_init(PyObject *module)
 {
-    if (opy_interps_is_main() && kwnames == NULL && (kwnames = Py_BuildValue("(sss)", "ip", "headers", "get")) == NULL)
+    /* the family runs in the main interpreter only */
+    if (opy_interps_is_main() && kwnames == NULL &&
+        (kwnames = Py_BuildValue("(sss)", "ip", "headers", "get")) == NULL)
         return -1;
     return PyModule_AddFunctions(module, methods);
 }

@@ -12,8 +12,8 @@
  * (HTTP 403); an exception or a return value without a truth value denies
  * too, and the traceback is logged once (OPY0010).
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_error.h"

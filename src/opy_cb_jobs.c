@@ -33,8 +33,8 @@
  *   the unserializer raises or returns a bad value -> that job is not
  *     reloaded (Orthanc logs it and skips it).
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_async.h"
@@ -57,6 +57,7 @@ typedef struct {
     PyObject *obj;          /* strong reference to the Python job */
     char *type;
     float progress;         /* last good get_progress() */
+    int interp;             /* the interpreter of obj (opy_interps.h): where its methods run */
 } OpyJob;
 
 static PyObject *unserializer;  /* strong reference, or NULL */
@@ -147,7 +148,7 @@ job_finalize(void *p)
 {
     OPY_STACK_SWITCH_VOID(job_finalize, (p));
     OpyJob *j = p;
-    int token = opy_gil_enter();
+    int token = opy_gil_enter_in(j->interp);
 
     if (token >= 0) {
         Py_CLEAR(j->obj);
@@ -169,7 +170,7 @@ job_progress(void *p)
     PyObject *r;
     float progress;
     int missing;
-    int token = opy_gil_enter();
+    int token = opy_gil_enter_in(j->interp);
 
     if (token < 0)
         return j->progress;
@@ -223,7 +224,7 @@ job_text(OpyJob *j, const char *method, int slot)
     PyObject *r;
     char *text = NULL;
     int missing;
-    int token = opy_gil_enter();
+    int token = opy_gil_enter_in(j->interp);
 
     if (token < 0)
         return NULL;
@@ -267,7 +268,7 @@ job_step(void *p)
     PyObject *r;
     OrthancPluginJobStepStatus status = OrthancPluginJobStepStatus_Failure;
     int missing;
-    int token = opy_gil_enter();
+    int token = opy_gil_enter_in(j->interp);
 
     if (token < 0)
         return OrthancPluginJobStepStatus_Failure;      /* Python is stopping */
@@ -308,7 +309,7 @@ job_stop(void *p, OrthancPluginJobStopReason reason)
     PyObject *arg, *r = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     int missing = 0;
-    int token = opy_gil_enter();
+    int token = opy_gil_enter_in(j->interp);
 
     if (token < 0)
         return OrthancPluginErrorCode_Success;
@@ -334,7 +335,7 @@ job_reset(void *p)
     PyObject *r;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     int missing;
-    int token = opy_gil_enter();
+    int token = opy_gil_enter_in(j->interp);
 
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;
@@ -366,6 +367,11 @@ make_job(PyObject *obj, const char *type)
         return NULL;
     }
     Py_DECREF(step);
+    if (opy_interps_current() < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "orthanc.CreateJob() was called in a Python interpreter that the "
+                        "plugin did not start: a job runs in one of the plugin's interpreters");
+        return NULL;
+    }
     j = calloc(1, sizeof *j);
     if (j == NULL || (j->type = strdup(type)) == NULL) {
         free(j);
@@ -373,6 +379,7 @@ make_job(PyObject *obj, const char *type)
         return NULL;
     }
     j->obj = Py_NewRef(obj);
+    j->interp = opy_interps_current();      /* a route served by another interpreter made it */
     opy_sdk_last_error = OrthancPluginErrorCode_Success;
     OPY_BEGIN_ALLOW_THREADS
     job = OrthancPluginCreateJob(opy_context, j, job_finalize, j->type, job_progress, job_content,

@@ -11,8 +11,8 @@
  * callbacks still run and the metrics are served (with the values set so
  * far). The return value is ignored.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_error.h"
 #include "opy_families.h"

@@ -47,8 +47,8 @@
  * `instance` (DicomInstance) is borrowed: valid only during the call, later
  * use raises ValueError. Its metadata is not available yet.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_enums.h"

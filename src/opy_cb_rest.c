@@ -16,8 +16,14 @@
  *
  * Orthanc matches the route regex itself and its callback carries no user
  * data, so each route gets its own C entry point from a fixed table.
+ *
+ * With "Python.Interpreters" > 1, a route has one callable per interpreter
+ * (registered by each interpreter's import of the script, in the same
+ * order as the main one's) and each call runs in the least busy
+ * interpreter (opy_interps_pick); an async def route runs in the main one.
  */
 #include "opy_cb_rest.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_check.h"
@@ -25,7 +31,6 @@
 #include "opy_error.h"
 #include "opy_gil.h"
 #include "opy_handle.h"
-#include "opy_interps.h"
 #include "opy_log.h"
 #include "opy_module.h"
 #include "opy_registry.h"

@@ -58,8 +58,8 @@
  * second C-MOVE registration (any of the three forms: they share one slot)
  * raises RuntimeError.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_cb_scp.h"
 #include "opy_args.h"

@@ -47,8 +47,8 @@
  * OrthancPluginCreateMemoryBuffer64 (freed by Orthanc); readRange copies into
  * the buffer that Orthanc allocated, whose size is the size of the range.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_async.h"

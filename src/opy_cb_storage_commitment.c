@@ -35,8 +35,8 @@
  * One registration, one slot for both forms (as 7.1): a second call of
  * either raises RuntimeError.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_cb_scp.h"

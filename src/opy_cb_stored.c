@@ -13,8 +13,8 @@
  * stays stored and the next callbacks still run; Orthanc is told the error
  * code. The return value is ignored.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_error.h"
 #include "opy_families.h"

@@ -28,8 +28,8 @@
  * orthanc.OrthancException, else "plugin error"), so the WebDAV request
  * fails; nothing is stored or listed half-way on our side.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
+#include "opy_interps.h"
 #include "opy_stack.h"
 #include "opy_args.h"
 #include "opy_async.h"

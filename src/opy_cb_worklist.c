@@ -21,7 +21,6 @@
  * RegisterWorklistCallback or RegisterWorklistCallback2, whichever came
  * first, raises RuntimeError.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_cb_scp.h"
 #include "opy_error.h"
@@ -29,6 +28,7 @@
 #include "opy_gen.h"
 #include "opy_gil.h"
 #include "opy_handle.h"
+#include "opy_interps.h"
 #include "opy_module.h"
 #include "opy_registry.h"
 #include "opy_sdk.h"

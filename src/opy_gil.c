@@ -22,41 +22,74 @@ int opy_gil_allow_threads = 1;
 __attribute__((tls_model("initial-exec"))) _Thread_local int opy_gil_callback_depth;
 
 static PyInterpreterState *interp;        /* the main interpreter */
-static pthread_key_t tstate_key;          /* thread states that we created */
-static pthread_key_t sub_key;             /* ... in the other interpreters */
-static int tstate_key_ok, sub_key_ok;
+static pthread_key_t tstate_key;          /* threads that have thread states of ours */
+static int tstate_key_ok;
 static atomic_int alive;
 static atomic_int active;
 
-/* This thread's thread states in the other interpreters (index > 0), valid
- * while sub_gen is the current opy_interps_generation; and the thread
- * states it left to enter another interpreter (a callback of one calling,
- * with its GIL held, into Orthanc, which called back into another one). */
+/* Token of opy_gil_enter_in: interpreter << 3 | counted in busy << 2 | how
+ * (0 re-entry, 1 took the GIL, 2 took it after leaving another
+ * interpreter's thread state). */
+#define TOKEN(idx, counted, how) (((idx) << 3) | ((counted) << 2) | (how))
+
+#if OPY_HAVE_SUBINTERPRETERS
+/* Python 3.12+ makes whichever thread state a thread attaches its
+ * "gilstate" (PyGILState_GetThisThreadState), so the plugin keeps the
+ * thread's own states itself, valid while my_gen is the current
+ * opy_interps_generation (a restart of Python freed them): my_main in the
+ * main interpreter (made by us, or a thread of Python's own whose state we
+ * use), sub_ts in the others; and the states it left to enter another
+ * interpreter (a callback of one calling Orthanc with its GIL held, which
+ * called back into another one). */
 #define OPY_GIL_SWAP_MAX 64
+static __attribute__((tls_model("initial-exec"))) _Thread_local unsigned my_gen;
+static __attribute__((tls_model("initial-exec"))) _Thread_local PyThreadState *my_main;
+static _Thread_local int my_main_made;
 static _Thread_local PyThreadState *sub_ts[OPY_INTERPS_MAX];
-static _Thread_local unsigned sub_gen;
 static _Thread_local PyThreadState *swapped[OPY_GIL_SWAP_MAX];
 static _Thread_local int n_swapped;
-/* A thread that another interpreter started (a script's thread there) has
- * its gilstate in that interpreter: its own state in the main one. */
-static _Thread_local PyThreadState *main_alt;
 
-/* The thread state attached on this thread, or NULL. Python 3.11 has a
- * single "current" for the whole process: there, only ours counts. */
-static inline PyThreadState *
-attached(PyThreadState *main_ts)
+/* Deletes a thread state of the calling thread (not attached). */
+static void
+delete_own(PyThreadState *ts)
 {
-#if PY_VERSION_HEX >= 0x030D0000
-    (void) main_ts;
-    return PyThreadState_GetUnchecked();
-#elif PY_VERSION_HEX >= 0x030C0000
-    (void) main_ts;
-    return _PyThreadState_UncheckedGet();
-#else
-    return PyGILState_Check() ? main_ts : NULL;
-#endif
+    PyEval_RestoreThread(ts);
+    opy_stack_detach(ts);           /* on the thread's own stack here */
+    PyThreadState_Clear(ts);
+    PyEval_SaveThread();
+    PyThreadState_Delete(ts);
 }
 
+/* Runs when an Orthanc thread that entered Python ends. When Python's own
+ * gilstate key was already cleared (Python made its key first after all,
+ * e.g. another plugin embeds it), the states are left for Py_FinalizeEx /
+ * Py_EndInterpreter to free rather than attached under a wrong gilstate. */
+static void
+tstate_destructor(void *p)
+{
+    int i;
+
+    (void) p;
+    atomic_fetch_add(&active, 1);
+    if (atomic_load(&alive) && my_gen == atomic_load(&opy_interps_generation) &&
+        PyGILState_GetThisThreadState() != NULL) {
+        for (i = 1; i < OPY_INTERPS_MAX; i++) {
+            PyThreadState *ts = sub_ts[i];
+
+            if (ts == NULL)
+                continue;
+            sub_ts[i] = NULL;
+            opy_interps_untrack(i, ts);
+            delete_own(ts);
+        }
+        if (my_main != NULL && my_main_made)
+            delete_own(my_main);
+    }
+    my_main = NULL;
+    my_main_made = 0;
+    atomic_fetch_sub(&active, 1);
+}
+#else
 /* Runs when an Orthanc thread that entered Python ends. */
 static void
 tstate_destructor(void *p)
@@ -77,56 +110,16 @@ tstate_destructor(void *p)
     /* else: Py_FinalizeEx() already freed every thread state */
     atomic_fetch_sub(&active, 1);
 }
+#endif
 
-/* The same for its thread states in the other interpreters (those of an
- * earlier start were deleted when their interpreter ended). */
-static void
-sub_destructor(void *p)
-{
-    int i;
-
-    (void) p;
-    atomic_fetch_add(&active, 1);
-    if (main_alt != NULL && atomic_load(&alive) && sub_gen == atomic_load(&opy_interps_generation)) {
-        PyThreadState *ts = main_alt;
-
-        main_alt = NULL;
-        PyEval_RestoreThread(ts);
-        opy_stack_detach(ts);
-        PyThreadState_Clear(ts);
-        PyEval_SaveThread();
-        PyThreadState_Delete(ts);
-    }
-    main_alt = NULL;
-    if (atomic_load(&alive) && sub_gen == atomic_load(&opy_interps_generation)) {
-        for (i = 1; i < OPY_INTERPS_MAX; i++) {
-            PyThreadState *ts = sub_ts[i];
-
-            if (ts == NULL)
-                continue;
-            sub_ts[i] = NULL;
-            PyEval_RestoreThread(ts);
-            opy_stack_detach(ts);
-            PyThreadState_Clear(ts);
-            PyEval_SaveThread();
-            opy_interps_untrack(i, ts);
-            PyThreadState_Delete(ts);
-        }
-    }
-    atomic_fetch_sub(&active, 1);
-}
-
-/* The keys are made before Python makes its own thread-specific keys: glibc
+/* The key is made before Python makes its own thread-specific keys: glibc
  * runs the destructors of a dying thread in key order and clears each value
  * as it goes, so ours must run while Python's gilstate key still holds this
  * thread's state (Python 3.14's debug build asserts it in PyEval_RestoreThread;
- * release builds only get it right by luck). The other interpreters' states
- * go first, while the main one's is still there. */
+ * release builds only get it right by luck). */
 void
 opy_gil_preinit(void)
 {
-    if (!sub_key_ok && pthread_key_create(&sub_key, sub_destructor) == 0)
-        sub_key_ok = 1;
     if (!tstate_key_ok && pthread_key_create(&tstate_key, tstate_destructor) == 0)
         tstate_key_ok = 1;
 }
@@ -140,89 +133,119 @@ opy_gil_init(void)
     atomic_store(&alive, 1);
 }
 
+#if OPY_HAVE_SUBINTERPRETERS
 int
 opy_gil_enter_in(int idx)
 {
-    PyThreadState *main_ts, *ts, *cur;
-    int how = 1;
+    PyThreadState *ts, *cur;
+    unsigned gen;
+    int how = 1, counted;
 
     atomic_fetch_add(&active, 1);
     if (!atomic_load(&alive)) {
         atomic_fetch_sub(&active, 1);
         return -1;
     }
-#if OPY_HAVE_SUBINTERPRETERS
-    {
-        unsigned gen = atomic_load_explicit(&opy_interps_generation, memory_order_relaxed);
+    gen = atomic_load_explicit(&opy_interps_generation, memory_order_relaxed);
+    if (my_gen != gen) {
+        /* first entry since Python (re)started: earlier states were freed */
+        my_main = NULL;
+        my_main_made = 0;
+        memset(sub_ts, 0, sizeof sub_ts);
+        n_swapped = 0;
+        my_gen = gen;
+    }
+    if (my_main == NULL) {
+        PyThreadState *g = PyGILState_GetThisThreadState();
 
-        if (sub_gen != gen) {
-            /* made by an earlier start: freed when Python stopped */
-            memset(sub_ts, 0, sizeof sub_ts);
-            main_alt = NULL;
-            sub_gen = gen;
+        if (g != NULL && PyThreadState_GetInterpreter(g) == interp) {
+            my_main = g;            /* a thread of Python's: its own state */
         }
-    }
-#endif
-    main_ts = PyGILState_GetThisThreadState();
-    if (main_ts == NULL) {
-        /* First time on this thread: one thread state for its lifetime.
-         * PyThreadState_New also records it as this thread's gilstate
-         * (made first, so that the other interpreters' never are). */
-        main_ts = PyThreadState_New(interp);
-        if (main_ts == NULL)
-            goto fail;
-        if (tstate_key_ok)
-            pthread_setspecific(tstate_key, main_ts);
-    }
-#if OPY_HAVE_SUBINTERPRETERS
-    else if (PyThreadState_GetInterpreter(main_ts) != interp) {
-        if (main_alt == NULL) {
-            if ((main_alt = PyThreadState_New(interp)) == NULL)
+        else {
+            /* one thread state for the lifetime of this thread */
+            if ((my_main = PyThreadState_New(interp)) == NULL)
                 goto fail;
-            if (sub_key_ok)
-                pthread_setspecific(sub_key, sub_ts);
+            my_main_made = 1;
+            if (tstate_key_ok)
+                pthread_setspecific(tstate_key, &my_gen);
         }
-        main_ts = main_alt;
     }
-#endif
-    ts = main_ts;
-#if OPY_HAVE_SUBINTERPRETERS
+    ts = my_main;
     if (idx > 0) {
         ts = sub_ts[idx];
         if (ts == NULL) {
-            ts = PyThreadState_New(opy_interps[idx]);
-            if (ts == NULL)
+            if ((ts = PyThreadState_New(opy_interps[idx])) == NULL)
                 goto fail;
             sub_ts[idx] = ts;
             opy_interps_track(idx, ts);
-            if (sub_key_ok)
-                pthread_setspecific(sub_key, sub_ts);
+            if (tstate_key_ok)
+                pthread_setspecific(tstate_key, &my_gen);
         }
     }
+    counted = opy_interps_n > 1;
+    cur =
+#if PY_VERSION_HEX >= 0x030D0000
+        PyThreadState_GetUnchecked();
+#else
+        _PyThreadState_UncheckedGet();
 #endif
-    cur = attached(main_ts);
     if (cur == ts) {
-        opy_gil_callback_depth++;
-        atomic_fetch_add_explicit(&opy_interps_busy[idx], 1, memory_order_relaxed);
-        return idx << 2;        /* re-entry on a thread that holds this GIL */
+        how = 0;                /* re-entry on a thread that holds this GIL */
     }
-    if (cur != NULL) {
-        /* attached to another interpreter (its callback called Orthanc
-         * with the GIL held): left for the time of this callback */
-        if (n_swapped >= OPY_GIL_SWAP_MAX)
-            goto fail;
-        swapped[n_swapped++] = PyEval_SaveThread();
-        how = 2;
+    else {
+        if (cur != NULL) {
+            /* attached to another interpreter (its callback called Orthanc
+             * with the GIL held): left for the time of this callback */
+            if (n_swapped >= OPY_GIL_SWAP_MAX)
+                goto fail;
+            swapped[n_swapped++] = PyEval_SaveThread();
+            how = 2;
+        }
+        PyEval_RestoreThread(ts);
+        opy_stack_attach(ts);
     }
-    PyEval_RestoreThread(ts);
-    opy_stack_attach(ts);
     opy_gil_callback_depth++;
-    atomic_fetch_add_explicit(&opy_interps_busy[idx], 1, memory_order_relaxed);
-    return (idx << 2) | how;
+    if (counted)
+        atomic_fetch_add_explicit(&opy_interps_busy[idx].n, 1, memory_order_relaxed);
+    return TOKEN(idx, counted, how);
 fail:
     atomic_fetch_sub(&active, 1);
     return -1;
 }
+#else
+int
+opy_gil_enter_in(int idx)
+{
+    PyThreadState *ts;
+
+    (void) idx;                 /* one interpreter on Python 3.11 */
+    atomic_fetch_add(&active, 1);
+    if (!atomic_load(&alive)) {
+        atomic_fetch_sub(&active, 1);
+        return -1;
+    }
+    ts = PyGILState_GetThisThreadState();
+    if (ts == NULL) {
+        /* First time on this thread: one thread state for its lifetime.
+         * PyThreadState_New also records it as this thread's gilstate. */
+        ts = PyThreadState_New(interp);
+        if (ts == NULL) {
+            atomic_fetch_sub(&active, 1);
+            return -1;
+        }
+        if (tstate_key_ok)
+            pthread_setspecific(tstate_key, ts);
+    }
+    else if (PyGILState_Check()) {
+        opy_gil_callback_depth++;
+        return TOKEN(0, 0, 0);  /* re-entry on a thread that holds the GIL */
+    }
+    PyEval_RestoreThread(ts);
+    opy_stack_attach(ts);
+    opy_gil_callback_depth++;
+    return TOKEN(0, 0, 1);
+}
+#endif
 
 int
 opy_gil_enter(void)
@@ -238,13 +261,17 @@ opy_gil_leave(int token)
     if (token < 0)
         return;
     opy_gil_callback_depth--;
-    atomic_fetch_sub_explicit(&opy_interps_busy[token >> 2], 1, memory_order_relaxed);
+    if (token & 4)
+        atomic_fetch_sub_explicit(&opy_interps_busy[token >> 3].n, 1, memory_order_relaxed);
     if (how >= 1)
         PyEval_SaveThread();
+#if OPY_HAVE_SUBINTERPRETERS
     if (how == 2)
         PyEval_RestoreThread(swapped[--n_swapped]);
+#endif
     atomic_fetch_sub(&active, 1);
 }
+
 int
 opy_gil_close(int timeout_ms)
 {

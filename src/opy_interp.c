@@ -526,6 +526,21 @@ refused_extension(void)
     return name;
 }
 
+/* 1 when the text of the pending exception contains `text` (kept). */
+static int
+pending_mentions(const char *text)
+{
+    PyObject *exc = opy_err_take(), *s = exc ? PyObject_Str(exc) : NULL;
+    const char *t = s ? PyUnicode_AsUTF8(s) : NULL;
+    int found = t != NULL && strstr(t, text) != NULL;
+
+    PyErr_Clear();
+    Py_XDECREF(s);
+    if (exc != NULL)
+        opy_err_restore(exc);
+    return found;
+}
+
 /* Starts interpreter i (> 0) with its own GIL, and imports the scripts in
  * it. Called and returns with the main interpreter's GIL held. 0, or -1
  * after logging why (opy_interp_import_error set). */
@@ -543,7 +558,9 @@ start_other(const OpyConfig *cfg, int i, char *const *scripts, char *const *name
     ic.allow_fork = 0;              /* os.fork() in a thread of Orthanc's: not there */
     ic.allow_exec = 1;              /* subprocess works */
     ic.allow_threads = 1;
-    ic.allow_daemon_threads = 1;
+    /* Py_EndInterpreter cannot end an interpreter while a thread of it
+     * lives, and a daemon thread is never joined: refused (OPY0051) */
+    ic.allow_daemon_threads = 0;
     ic.check_multi_interp_extensions = 1;
     ic.gil = PyInterpreterConfig_OWN_GIL;
     if (check_status(Py_NewInterpreterFromConfig(&ts, &ic), "another interpreter") < 0)
@@ -562,13 +579,14 @@ start_other(const OpyConfig *cfg, int i, char *const *scripts, char *const *name
         opy_error_log("OPY0009", "setting sys.path");
         goto fail;
     }
-    opy_registration_open = 1;
+    opy_registration_begin(i);
     for (k = 0; k < n; k++) {
         opy_script_current = opy_scripts_bases[k];
         if (import_script(scripts[k], names[k]) < 0) {
             char *ext = refused_extension();
+            int daemon = ext == NULL && pending_mentions("daemon threads are disabled");
 
-            opy_registration_open = 0;
+            opy_registration_end();
             opy_script_current = NULL;
             snprintf(what, sizeof what, "the import of the script %s in Python interpreter %d of %d "
                      "(\"Python.Interpreters\"; %s)", opy_scripts_bases[k], i + 1, cfg->interpreters,
@@ -580,11 +598,17 @@ start_other(const OpyConfig *cfg, int i, char *const *scripts, char *const *name
                 opy_log(OPY_LOG_ERROR, "OPY0051 script %s: the extension module %s cannot be imported in an "
                         "interpreter with its own GIL (\"Python.Interpreters\": %d); set \"Python.Interpreters\" "
                         "to 1 to use it; Orthanc will not start", opy_scripts_bases[k], ext, cfg->interpreters);
+            if (daemon)
+                opy_log(OPY_LOG_ERROR, "OPY0051 script %s starts a daemon thread while it is imported: the other "
+                        "interpreters of \"Python.Interpreters\" cannot run daemon threads (an interpreter cannot "
+                        "end while one lives); start it in the main interpreter only, for instance from the "
+                        "change callback on ChangeType.ORTHANC_STARTED (which runs in the main one), or set "
+                        "\"Python.Interpreters\" to 1; Orthanc will not start", opy_scripts_bases[k]);
             free(ext);
             goto fail;
         }
     }
-    opy_registration_open = 0;
+    opy_registration_end();
     opy_script_current = NULL;
     diff = opy_interps_compare(i);
     if (diff != NULL) {
@@ -703,8 +727,10 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
         opy_log(OPY_LOG_WARNING, "OPY0021 built for Python %d.%d, running with %d.%d",
                 PY_MAJOR_VERSION, PY_MINOR_VERSION, (int) (Py_Version >> 24),
                 (int) ((Py_Version >> 16) & 0xFF));
-    opy_gil_init();
+    /* thread states of an earlier start are stale from here on (before
+     * opy_gil_init lets threads in) */
     atomic_fetch_add(&opy_interps_generation, 1);
+    opy_gil_init();
     opy_interps_reset();
     opy_interps[0] = PyInterpreterState_Get();
     opy_interps_n = 1;
@@ -723,13 +749,13 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
         goto stop;
     }
 
-    opy_registration_open = 1;
+    opy_registration_begin(0);
     for (i = 0; i < n; i++) {
         char what[PATH_MAX + 64];
 
         opy_script_current = opy_scripts_bases[i];
         if (import_script(scripts[i], names[i]) < 0) {
-            opy_registration_open = 0;
+            opy_registration_end();
             snprintf(what, sizeof what, "the import of the script %s (%s)", opy_scripts_bases[i],
                      cfg->development_mode ? "development mode: Orthanc answers with this traceback"
                                            : "Orthanc will not start");
@@ -741,7 +767,7 @@ opy_interp_start(const OpyConfig *cfg, char *const *scripts, size_t n)
     }
     opy_script_current = NULL;
     opy_cb_changes_watch_stop();
-    opy_registration_open = 0;
+    opy_registration_end();
     if (cfg->development_mode)
         watch_imported(dirs, n, cfg);
 #if OPY_HAVE_SUBINTERPRETERS
@@ -779,9 +805,9 @@ done:
  * When they did not (e.g. a pool whose workers were killed), the child
  * processes of multiprocessing are killed so that none outlives Orthanc. */
 static const char run_atexit_source[] =
-    "def _opy_atexit(timeout, _unused):\n"
+    "def _opy_atexit(timeout, other):\n"
     "    import atexit, threading\n"
-    "    t = threading.Thread(target=atexit._run_exitfuncs, name='orthanc-atexit', daemon=True)\n"
+    "    t = threading.Thread(target=atexit._run_exitfuncs, name='orthanc-atexit', daemon=not other)\n"
     "    t.start()\n"
     "    t.join(timeout)\n"
     "    if not t.is_alive():\n"
@@ -848,12 +874,13 @@ join_script_threads(int daemons)
     return result;
 }
 
-/* 1 when the atexit handlers finished within the grace period. */
+/* 1 when the atexit handlers finished within the grace period (other: in
+ * an interpreter other than the main one, which has no daemon threads). */
 static int
-run_atexit(void)
+run_atexit(int other)
 {
     PyObject *ok = run_stop_helper(run_atexit_source, "_opy_atexit",
-                                   OPY_STOP_GRACE_MS / 1000.0, 0, "OPY0024");
+                                   OPY_STOP_GRACE_MS / 1000.0, other, "OPY0024");
     int r = ok != NULL && PyObject_IsTrue(ok) == 1;
 
     PyErr_Clear();
@@ -887,7 +914,7 @@ stop_others(void)
             return -1;
         }
         free(alive);
-        if (!run_atexit()) {
+        if (!run_atexit(1)) {
             opy_log(OPY_LOG_WARNING, "OPY0024 script %s: the atexit handlers of Python interpreter %d did "
                     "not finish within %d ms; Python is left running (not finalized) so Orthanc can exit",
                     opy_script_name, i + 1, OPY_STOP_GRACE_MS);
@@ -895,7 +922,10 @@ stop_others(void)
             return -1;
         }
         opy_cb_rest_drop_interp(i);
-        opy_interps_delete_tracked(i);
+        if (opy_interps_delete_tracked(i) < 0) {
+            PyEval_SaveThread();
+            return -1;          /* logged (OPY0053) */
+        }
         opy_state_forget(opy_interps[i]);
         Py_EndInterpreter(other_ts[i]);     /* no thread state is current after it */
         other_ts[i] = NULL;
@@ -923,8 +953,14 @@ opy_interp_stop(void)
         (void) opy_gil_close(0);
         return;
     }
-    if (opy_gil_close(5000) < 0)
+    if (opy_gil_close(5000) < 0) {
         opy_log(OPY_LOG_WARNING, "OPY0022 a Python callback is still running while Orthanc stops");
+        if (opy_interps_n > 1) {
+            /* its thread state may be one that ending its interpreter frees */
+            opy_log(OPY_LOG_WARNING, "OPY0022 Python is left running (not finalized) so Orthanc can exit");
+            return;
+        }
+    }
     if (stop_others() < 0)
         return;
 
@@ -941,7 +977,7 @@ opy_interp_stop(void)
         return;
     }
     free(alive);
-    if (!run_atexit()) {
+    if (!run_atexit(0)) {
         opy_log(OPY_LOG_WARNING, "OPY0024 script %s: its atexit handlers (for instance a "
                 "multiprocessing pool) did not finish within %d ms; Python is left running "
                 "(not finalized) so Orthanc can exit", opy_script_name, OPY_STOP_GRACE_MS);

@@ -8,6 +8,7 @@
 #include "opy_log.h"
 #include "opy_registry.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,10 @@
 int opy_interps_n = 1;
 int opy_interps_wanted = 1;
 PyInterpreterState *opy_interps[OPY_INTERPS_MAX];
-atomic_int opy_interps_busy[OPY_INTERPS_MAX];
+OpyBusy opy_interps_busy[OPY_INTERPS_MAX];
 atomic_uint opy_interps_generation;
+
+static int untracked;           /* a thread state could not be tracked */
 
 int
 opy_interps_current(void)
@@ -50,8 +53,11 @@ opy_interps_check_config(const OpyConfig *cfg)
 
 typedef struct {
     char **items;
+    long long *results;     /* opy_interps_once: an int result, or ONCE_NONE */
     size_t n, cap;
 } Notes;
+
+#define ONCE_NONE LLONG_MIN
 
 static Notes notes[OPY_INTERPS_MAX];
 
@@ -60,11 +66,14 @@ opy_interps_reset(void)
 {
     size_t i, k;
 
+    untracked = 0;
     for (i = 0; i < OPY_INTERPS_MAX; i++) {
         for (k = 0; k < notes[i].n; k++)
             free(notes[i].items[k]);
         free(notes[i].items);
+        free(notes[i].results);
         notes[i].items = NULL;
+        notes[i].results = NULL;
         notes[i].n = notes[i].cap = 0;
     }
 }
@@ -77,7 +86,7 @@ opy_interps_note(const char *fname, const char *detail, int main_only)
     size_t len;
     int idx;
 
-    if (!opy_registration_open)
+    if (!opy_registration_is_open())
         return 0;
     idx = opy_interps_current();
     if (idx < 0) {
@@ -101,17 +110,56 @@ opy_interps_note(const char *fname, const char *detail, int main_only)
     if (nt->n == nt->cap) {
         size_t cap = nt->cap ? 2 * nt->cap : 16;
         char **items = realloc(nt->items, cap * sizeof *items);
+        long long *results = items ? realloc(nt->results, cap * sizeof *results) : NULL;
 
-        if (items == NULL) {
+        if (items != NULL)
+            nt->items = items;
+        if (results == NULL) {
             free(text);
             PyErr_NoMemory();
             return -1;
         }
-        nt->items = items;
+        nt->results = results;
         nt->cap = cap;
     }
+    nt->results[nt->n] = ONCE_NONE;
     nt->items[nt->n++] = text;
     return idx > 0 && main_only ? 1 : 0;
+}
+
+int
+opy_interps_once(const char *fname, PyObject **result, int *slot)
+{
+    int r = opy_interps_note(fname, NULL, 1), idx;
+    size_t k;
+
+    *slot = -1;
+    if (r <= 0) {
+        if (r == 0 && opy_interps_wanted > 1 && opy_registration_is_open() && opy_interps_current() == 0)
+            *slot = (int) notes[0].n - 1;       /* noted just now */
+        return r;
+    }
+    idx = opy_interps_current();
+    k = notes[idx].n - 1;
+    if (k < notes[0].n && strcmp(notes[0].items[k], notes[idx].items[k]) == 0 &&
+        notes[0].results[k] != ONCE_NONE)
+        *result = PyLong_FromLongLong(notes[0].results[k]);
+    else
+        *result = Py_NewRef(Py_None);
+    return *result != NULL ? 1 : -1;
+}
+
+void
+opy_interps_once_keep(int slot, PyObject *result)
+{
+    if (result != NULL && PyLong_Check(result) && (size_t) slot < notes[0].n) {
+        long long v = PyLong_AsLongLong(result);
+
+        if (v == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        else
+            notes[0].results[slot] = v;
+    }
 }
 
 /* The main interpreter notes its registrations only once a second one is
@@ -159,9 +207,11 @@ opy_interps_track(int idx, PyThreadState *ts)
         PyThreadState **items = realloc(t->items, cap * sizeof *items);
 
         if (items == NULL) {
-            /* not tracked: this interpreter will be left unended */
+            /* not tracked: the stop leaves Python unfinalized */
+            untracked = 1;
             pthread_mutex_unlock(&track_lock);
-            opy_log(OPY_LOG_WARNING, "OPY0052 out of memory tracking a thread state of interpreter %d", idx);
+            opy_log(OPY_LOG_WARNING, "OPY0053 out of memory tracking a thread state of Python interpreter %d: "
+                    "Python will be left unfinalized at the stop", idx + 1);
             return;
         }
         t->items = items;
@@ -187,12 +237,14 @@ opy_interps_untrack(int idx, PyThreadState *ts)
     pthread_mutex_unlock(&track_lock);
 }
 
-void
+int
 opy_interps_delete_tracked(int idx)
 {
     Tracked *t = &tracked[idx];
     size_t k;
 
+    if (untracked)
+        return -1;
     pthread_mutex_lock(&track_lock);
     for (k = 0; k < t->n; k++) {
         PyThreadState_Clear(t->items[k]);
@@ -202,6 +254,7 @@ opy_interps_delete_tracked(int idx)
     t->items = NULL;
     t->n = t->cap = 0;
     pthread_mutex_unlock(&track_lock);
+    return 0;
 }
 
 /* ---- which interpreter serves a REST call ------------------------------- */
@@ -226,7 +279,7 @@ opy_interps_pick(PyObject *const *callables)
 
         if (callables[i] == NULL)
             continue;
-        b = atomic_load_explicit(&opy_interps_busy[i], memory_order_relaxed);
+        b = atomic_load_explicit(&opy_interps_busy[i].n, memory_order_relaxed);
         t = atomic_load_explicit(&picked_at[i], memory_order_relaxed);
         if (i == 0 || b < load || (b == load && t < when)) {
             best = i;

@@ -37,8 +37,13 @@
 /* How many interpreters run (1 when only the main one), and which. */
 extern int opy_interps_n;
 extern PyInterpreterState *opy_interps[OPY_INTERPS_MAX];
-/* Callbacks running (or waiting for the GIL) in each interpreter. */
-extern atomic_int opy_interps_busy[OPY_INTERPS_MAX];
+/* Callbacks running (or waiting for the GIL) in each interpreter, counted
+ * while more than one runs; one cache line each. */
+typedef struct {
+    atomic_int n;
+    char pad[64 - sizeof(atomic_int)];
+} OpyBusy;
+extern OpyBusy opy_interps_busy[OPY_INTERPS_MAX];
 /* How many the configuration asks for (the main one notes its
  * registrations when more than 1). */
 extern int opy_interps_wanted;
@@ -81,6 +86,17 @@ char *opy_interps_compare(int idx);
  * registration window (the caller raises its own error). With the GIL. */
 int opy_interps_note(const char *fname, const char *detail, int main_only);
 
+/* For a generated function whose effect is Orthanc-wide and must happen
+ * once (orthanc.RegisterErrorCode, RegisterDictionaryTag, ExtendOrthanc-
+ * Explorer, SetRootUri...: "main_interpreter_only" in the generator's
+ * overrides), while the scripts are imported. In the main interpreter: 0,
+ * *slot the place to keep its result at (opy_interps_once_keep), or -1. In
+ * another interpreter: 1 with *result the main interpreter's result of the
+ * same call (new reference; None when the calls differ: the comparison of
+ * the registrations refuses the start then). -1 with an exception set. */
+int opy_interps_once(const char *fname, PyObject **result, int *slot);
+void opy_interps_once_keep(int slot, PyObject *result);
+
 /* For a Register... function of a family that runs in the main interpreter
  * only: returns None at once in the other interpreters. */
 #define OPY_MAIN_INTERPRETER_ONLY(fname, detail)                       \
@@ -98,8 +114,12 @@ void opy_interps_track(int idx, PyThreadState *ts);
 void opy_interps_untrack(int idx, PyThreadState *ts);
 
 /* Deletes the tracked thread states of interpreter idx (its GIL held by
- * the caller, on a thread state of its own; no other thread uses them). */
-void opy_interps_delete_tracked(int idx);
+ * the caller, on a thread state of its own; no other thread uses them).
+ * (Those threads' gilstate may still name a deleted state until Python
+ * restarts: the plugin never reads it, opy_gil.c keeps its own.) -1 when
+ * a state could not be tracked (out of memory): the interpreter cannot be
+ * ended. */
+int opy_interps_delete_tracked(int idx);
 
 /* For a REST route served by every interpreter that has a callable for it
  * (callables[i] != NULL; callables[0] always is): the least busy one,

@@ -6,13 +6,13 @@
  * Orthanc with a clear log line when it cannot be used) and starts Python;
  * Finalize stops it. Only these four symbols are exported.
  */
-#include "opy_interps.h"
 #include "opy_python.h"
 #include "opy_bytes.h"
 #include "opy_config.h"
 #include "opy_devmode.h"
 #include "opy_error.h"
 #include "opy_interp.h"
+#include "opy_interps.h"
 #include "opy_log.h"
 #include "opy_gil.h"
 #include "opy_gen.h"

@@ -5,13 +5,38 @@
 #include "opy_registry.h"
 #include "opy_async.h"
 #include "opy_args.h"
+#include "opy_interps.h"
 
-int opy_registration_open;
+#include <pthread.h>
+
+static int open_;
+static pthread_t open_thread;
+static int open_interp;
+
+void
+opy_registration_begin(int idx)
+{
+    open_thread = pthread_self();
+    open_interp = idx;
+    open_ = 1;
+}
+
+void
+opy_registration_end(void)
+{
+    open_ = 0;
+}
+
+int
+opy_registration_is_open(void)
+{
+    return open_ && pthread_equal(pthread_self(), open_thread) && opy_interps_current() == open_interp;
+}
 
 int
 opy_registry_check(const char *fname, PyObject *callable)
 {
-    if (!opy_registration_open) {
+    if (!opy_registration_is_open()) {
         PyErr_Format(PyExc_RuntimeError,
                      "orthanc.%s() can only be called while the plugin script is imported "
                      "(Orthanc accepts callbacks only during plugin initialisation)", fname);

@@ -15,8 +15,13 @@
 
 #include "opy_python.h"
 
-/* 1 while the script is being imported. */
-extern int opy_registration_open;
+/* The window: opened around the import of the scripts in interpreter idx
+ * (opy_interps.h) on the calling thread, closed after it. Open only for
+ * that thread in that interpreter: a thread of a script that registers
+ * meanwhile gets the "closed" error. */
+void opy_registration_begin(int idx);
+void opy_registration_end(void);
+int opy_registration_is_open(void);
 
 /* Returns 0 when `fname` may register `callable` now; else -1 with
  * RuntimeError (window closed) or TypeError (not callable) set. */

@@ -419,6 +419,8 @@ class Gen:
         if ctype:
             w("    %s r;" % ctype)
         w("    OrthancPluginErrorCode code;")
+        if not cls and plan["name"] in self.ov.get("main_interpreter_only", {}):
+            w("    int once_slot = -1;")
         w("")
         if plan.get("since"):
             w("    if (opy_sdk_require(OPY_SDK_VERSION(%d, %d, %d), %s) < 0)"
@@ -427,6 +429,13 @@ class Gen:
         w("    if (opy_args_parse(%s, args, nargs, kwnames, kwlist, %d, %d, a) < 0)"
           % (c_string(plan["name"]), nargs, nargs))
         w("        return NULL;")
+        once = not cls and plan["name"] in self.ov.get("main_interpreter_only", {})
+        if once:
+            # Python.Interpreters: the main interpreter's call serves them all
+            w("    switch (opy_interps_once(%s, &result, &once_slot)) {" % c_string(plan["name"]))
+            w("    case -1: return NULL;")
+            w("    case 1: return result;")
+            w("    }")
         if cls:
             w("    if (opy_handle_get(self) == NULL)")
             w("        return NULL;")
@@ -581,6 +590,9 @@ class Gen:
         if cls == "RestOutput" and plan["name"] in self.ov.get("output_flags", {}):
             w("    if (result != NULL)")
             w("        h->flags |= %s;" % self.ov["output_flags"][plan["name"]])
+        if once:
+            w("    if (once_slot >= 0)")
+            w("        opy_interps_once_keep(once_slot, result);")
         w("    if (result != NULL && opy_gen_counting)")
         w("        opy_gen_calls[%d]++;" % index)
         w("done:")
@@ -648,7 +660,8 @@ class Gen:
     def includes(self):
         return ('#include "opy_python.h"\n#include "opy_gen.h"\n#include "opy_args.h"\n'
                 '#include "opy_enums.h"\n#include "opy_error.h"\n#include "opy_gil.h"\n'
-                '#include "opy_check.h"\n#include "opy_handle.h"\n#include "opy_log.h"\n#include "opy_module.h"\n'
+                '#include "opy_check.h"\n#include "opy_handle.h"\n#include "opy_interps.h"\n#include "opy_log.h"\n'
+                '#include "opy_module.h"\n'
                 '#include "opy_restoutput.h"\n#include "opy_sdk.h"\n\n#include <limits.h>\n'
                 '#include <stdint.h>\n#include <string.h>\n\n')
 

@@ -259,9 +259,15 @@ class Orthanc:
         if self._script is not None and self.script_key:
             cfg['PythonScript'] = str(self.script_path)
         # $OPY_EXTRA_CONFIG: JSON object merged over the base configuration of
-        # every server, before the test's own keys (scripts/sanitize.sh)
-        cfg.update(json.loads(os.environ.get('OPY_EXTRA_CONFIG') or '{}'))
-        cfg.update(self.overrides)
+        # every server, before the test's own keys (scripts/sanitize.sh; the
+        # matrix's run with "Python": {"Interpreters": 2}); a "Python" object
+        # of both is merged key by key, the test's keys winning
+        extra = json.loads(os.environ.get('OPY_EXTRA_CONFIG') or '{}')
+        cfg.update(extra)
+        for key, value in self.overrides.items():
+            if (key == 'Python' and isinstance(value, dict) and isinstance(extra.get('Python'), dict)):
+                value = dict(extra['Python'], **value)
+            cfg[key] = value
         return cfg
 
     def _prepare(self):

@@ -126,17 +126,10 @@ def test_state_is_per_interpreter_and_every_one_serves(two):
 @need_subinterpreters
 def test_the_orthanc_module_works_in_every_interpreter(two):
     answers = {}
-    with concurrent.futures.ThreadPoolExecutor(4) as ex:
-        for _ in range(6):
-            hold = ex.submit(two.get, '/interp/hold')
-            time.sleep(0.2)
-            for status, _, body in ex.map(lambda _: two.get('/interp/sdk'), range(4)):
-                assert status == 200, body
-                a = json.loads(body)
-                answers[a['interp']] = a
-            hold.result(timeout=60)
-            if len(answers) == 2:
-                break
+    for status, body in both(two, 'GET', '/interp/sdk'):
+        assert status == 200, body
+        a = json.loads(body)
+        answers[a['interp']] = a
     assert len(answers) == 2, answers
     first, second = (dict(a, interp=None) for a in answers.values())
     assert first == second, answers
@@ -146,16 +139,9 @@ def test_the_orthanc_module_works_in_every_interpreter(two):
 @need_subinterpreters
 def test_exceptions_are_reported_from_every_interpreter(two):
     seen = set()
-    with concurrent.futures.ThreadPoolExecutor(4) as ex:
-        for _ in range(6):
-            hold = ex.submit(two.get, '/interp/hold')
-            time.sleep(0.2)
-            for status, _, body in ex.map(lambda _: two.get('/interp/fail'), range(3)):
-                assert status == 404, body
-                seen.update(int(x) for x in re.findall(rb'nothing in interpreter (\d+)', body))
-            hold.result(timeout=60)
-            if len(seen) == 2:
-                break
+    for status, body in both(two, 'GET', '/interp/fail'):
+        assert status == 404, body
+        seen.update(int(x) for x in re.findall(rb'nothing in interpreter (\d+)', body))
     assert len(seen) == 2, seen
     two.wait_log(r'OPY0010 Exception in REST callback /interp/fail', count=2)
 
@@ -261,4 +247,106 @@ def test_interpreter_pool_executor_from_a_script(orthanc_factory):
     for status, _, body in answers:
         assert status == 200, body
         assert re.match(rb'computation done in \d+\.\d{3} seconds\n$', body), body
+    assert srv.stop() == 0
+
+
+ONCE_SCRIPT = '''
+import json, threading, time, orthanc, _interpreters
+ME = _interpreters.get_current()[0]
+CODE = orthanc.RegisterErrorCode(42, 402, 'opy interpreters error')
+orthanc.RegisterDictionaryTag(0x0098, 0x0010, orthanc.ValueRepresentation.LO, 'OpyInterpTag', 1, 1)
+orthanc.ExtendOrthancExplorer('/* opy-interpreters-marker */')
+
+class Job:
+    def __init__(self):
+        self.done = 0
+    def step(self):
+        self.done += 1
+        print('job step %d in interpreter %d' % (self.done, _interpreters.get_current()[0]))
+        return orthanc.JobStepStatus.SUCCESS if self.done >= 2 else orthanc.JobStepStatus.CONTINUE
+
+def once(output, uri, **request):
+    time.sleep(0.5)
+    job = orthanc.CreateJob(Job(), 'OpyInterpJob') if request['method'] == 'POST' else None
+    output.AnswerBuffer(json.dumps({'interp': ME, 'code': CODE,
+                                    'job': job.SubmitJob(0) if job else None}), 'application/json')
+
+def hold(output, uri, **request):
+    time.sleep(1.0)
+    output.AnswerBuffer('held', 'text/plain')
+
+orthanc.RegisterRestCallback('/once', once)
+orthanc.RegisterRestCallback('/hold', hold)
+'''
+
+
+def both(srv, method, path):
+    """Two concurrent calls of a route that sleeps 0.5 s first: the second
+    finds the first's interpreter busy and runs in the other one. The
+    (status, body) of each."""
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        first = ex.submit(srv.request, method, path, b'' if method == 'POST' else None)
+        time.sleep(0.1)
+        second = ex.submit(srv.request, method, path, b'' if method == 'POST' else None)
+        return [(f.result(timeout=60)[0], f.result(timeout=60)[2]) for f in (first, second)]
+
+
+def answers_of_both(srv, method='GET'):
+    """The answers of /once from both interpreters."""
+    seen = {}
+    for status, body in both(srv, method, '/once'):
+        assert status == 200, body
+        a = json.loads(body)
+        seen[a['interp']] = a
+    assert len(seen) == 2, seen
+    return seen
+
+
+@need_subinterpreters
+def test_orthanc_wide_calls_at_import_happen_once(orthanc_factory):
+    srv = orthanc_factory(script=ONCE_SCRIPT, config={'HttpThreadsCount': 8, 'Python': {'Interpreters': 2}})
+    codes = {a['code'] for a in answers_of_both(srv).values()}
+    assert len(codes) == 1 and None not in codes, codes
+    status, _, js = srv.get('/plugins/explorer.js')
+    assert status == 200 and js.count(b'opy-interpreters-marker') == 1
+    assert srv.stop() == 0
+
+
+@need_subinterpreters
+def test_a_job_runs_in_the_interpreter_that_made_it(orthanc_factory):
+    srv = orthanc_factory(script=ONCE_SCRIPT, config={'HttpThreadsCount': 8, 'Python': {'Interpreters': 2}})
+    made = answers_of_both(srv, 'POST')
+    for interp, a in made.items():
+        deadline = time.monotonic() + 30
+        while srv.get_json('/jobs/%s' % a['job'])['State'] != 'Success':
+            assert time.monotonic() < deadline, srv.get_json('/jobs/%s' % a['job'])
+            time.sleep(0.1)
+        srv.wait_out(harness.bare('job step 2 in interpreter %d' % interp))
+    assert srv.stop() == 0
+
+
+@need_subinterpreters
+def test_a_daemon_thread_at_import_is_a_clear_error(orthanc_factory):
+    script = ("import threading, time\n"
+              "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    srv, text = refuse(orthanc_factory, script=script, config={'Python': {'Interpreters': 2}})
+    assert_logged(srv, text, r'OPY0051 script \S+ starts a daemon thread while it is imported.*ORTHANC_STARTED')
+
+
+def test_a_script_thread_cannot_register_while_the_script_imports(orthanc_factory):
+    script = ("import threading, orthanc\n"
+              "def f(output, uri, **request):\n"
+              "    output.AnswerBuffer('x', 'text/plain')\n"
+              "def late():\n"
+              "    try:\n"
+              "        orthanc.RegisterRestCallback('/from-thread', f)\n"
+              "        print('thread registered')\n"
+              "    except RuntimeError as e:\n"
+              "        print('thread refused: %s' % e)\n"
+              "t = threading.Thread(target=late)\n"
+              "t.start()\n"
+              "t.join()\n")
+    srv = orthanc_factory(script=script)
+    srv.wait_out(harness.bare(r'thread refused: orthanc.RegisterRestCallback\(\) can only be called while '
+                              r'the plugin script is imported.*'))
     assert srv.stop() == 0

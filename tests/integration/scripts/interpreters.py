@@ -49,6 +49,7 @@ def ident(output, uri, **request):
 
 def sdk(output, uri, **request):
     # the whole orthanc module, in whichever interpreter runs this
+    time.sleep(0.5)         # (the test's second call finds this one busy)
     system = json.loads(orthanc.RestApiGet('/system'))
     try:
         orthanc.RestApiGet('/instances/nowhere')
@@ -63,6 +64,7 @@ def sdk(output, uri, **request):
 
 
 def fail(output, uri, **request):
+    time.sleep(0.5)
     raise orthanc.OrthancException(orthanc.ErrorCode.UNKNOWN_RESOURCE, 'nothing in interpreter %d' % ME)
 
 
