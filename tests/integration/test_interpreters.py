@@ -102,7 +102,7 @@ def test_a_busy_interpreter_does_not_hold_the_others(two, orthanc_factory):
     assert took < 0.8, 'a call waited %.2f s for a GIL held in another interpreter' % took
     # the same script with one interpreter: the call waits for the GIL
     one = orthanc_factory(orthanc_factory.script('interpreters.py'), name='one_held',
-                          config={'HttpThreadsCount': 8})
+                          config={'HttpThreadsCount': 8, 'Python': {'Interpreters': 1}})
     held, other, took = call_during_hold(one)
     assert held == other == 0
     assert took > 1.0, 'with one GIL the call should have waited (%.2f s)' % took
@@ -225,7 +225,7 @@ def test_single_phase_extension_is_a_clear_error(orthanc_factory, tmp_path):
                              r'"Python.Interpreters" to 1')
     # the same with one interpreter imports
     ok = orthanc_factory(script=script, name='singlephase_one',
-                         config={'Python': {'PythonPath': [str(tmp_path)]}})
+                         config={'Python': {'Interpreters': 1, 'PythonPath': [str(tmp_path)]}})
     ok.wait_out(harness.bare('imported singlephase'))
     assert ok.stop() == 0
 
