@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-unsigned long opy_bytes_adopted;
+atomic_ulong opy_bytes_adopted;
 
 #ifndef Py_LIMITED_API
 
@@ -114,7 +114,7 @@ opy_bytes_adopt(OrthancPluginMemoryBuffer *buf)
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
-    opy_bytes_adopted++;
+    atomic_fetch_add_explicit(&opy_bytes_adopted, 1, memory_order_relaxed);
     return (PyObject *) b;
 }
 

@@ -10,6 +10,8 @@
 
 #include "opy_sdk.h"
 
+#include <stdatomic.h>
+
 /* Answers from this size on are adopted rather than copied. */
 #define OPY_BYTES_ADOPT_MIN ((size_t) 64 * 1024)
 
@@ -20,6 +22,6 @@
 PyObject *opy_bytes_adopt(OrthancPluginMemoryBuffer *buf);
 
 /* How many answers were adopted (OPY_CALL_COUNTS, for the tests). */
-extern unsigned long opy_bytes_adopted;
+extern atomic_ulong opy_bytes_adopted;     /* (several interpreters: atomic) */
 
 #endif /* OPY_BYTES_H */

@@ -182,7 +182,7 @@ dump_call_counts(void)
         return;
     for (i = 0; i < opy_gen_call_count; i++)
         fprintf(f, "%s %lu\n", opy_gen_call_names[i], opy_gen_calls[i]);
-    fprintf(f, "(adopted-answers) %lu\n", opy_bytes_adopted);     /* opy_bytes.c */
+    fprintf(f, "(adopted-answers) %lu\n", atomic_load(&opy_bytes_adopted));     /* opy_bytes.c */
     fclose(f);
 }
 
