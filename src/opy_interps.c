@@ -86,15 +86,9 @@ opy_interps_note(const char *fname, const char *detail, int main_only)
     size_t len;
     int idx;
 
-    if (!opy_registration_is_open())
+    if (!opy_registration_is_open())    /* (open: in one of the plugin's interpreters) */
         return 0;
     idx = opy_interps_current();
-    if (idx < 0) {
-        PyErr_Format(PyExc_RuntimeError, "orthanc.%s() was called in a Python interpreter that the plugin "
-                     "did not start (one of the script's own interpreters?): callbacks are registered from "
-                     "the script's import only", fname);
-        return -1;
-    }
     if (opy_interps_wanted <= 1)
         return 0;               /* one interpreter: nothing to compare */
     nt = &notes[idx];
@@ -130,13 +124,13 @@ opy_interps_note(const char *fname, const char *detail, int main_only)
 int
 opy_interps_once(const char *fname, PyObject **result, int *slot)
 {
+    size_t before = notes[0].n, k;
     int r = opy_interps_note(fname, NULL, 1), idx;
-    size_t k;
 
     *slot = -1;
     if (r <= 0) {
-        if (r == 0 && opy_interps_wanted > 1 && opy_registration_is_open() && opy_interps_current() == 0)
-            *slot = (int) notes[0].n - 1;       /* noted just now */
+        if (r == 0 && notes[0].n > before)
+            *slot = (int) notes[0].n - 1;       /* the main interpreter noted it just now */
         return r;
     }
     idx = opy_interps_current();

@@ -82,8 +82,9 @@ char *opy_interps_compare(int idx);
  * (detail: a route, or NULL). In the main interpreter: 0 (register). In
  * another interpreter: 1 when the family runs in the main interpreter only
  * (main_only: the caller returns None at once), 0 else; -1 with an
- * exception set in an interpreter the plugin did not start. 0 outside the
- * registration window (the caller raises its own error). With the GIL. */
+ * exception set (out of memory). 0 outside the registration window, which
+ * is open only in the plugin's interpreters (the caller raises its own
+ * error). With the GIL. */
 int opy_interps_note(const char *fname, const char *detail, int main_only);
 
 /* For a generated function whose effect is Orthanc-wide and must happen

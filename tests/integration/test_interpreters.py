@@ -7,6 +7,7 @@ that cannot live in such an interpreter gives a clear start-up error; on
 Python 3.11 the key is refused."""
 
 import concurrent.futures
+import functools
 import json
 import re
 import subprocess
@@ -23,14 +24,11 @@ need_subinterpreters = pytest.mark.skipif(not SUBINTERPRETERS,
                                           reason='interpreters with their own GIL need Python 3.12')
 
 
-def refuse(orthanc_factory, **kw):
-    srv = orthanc_factory(start=False, **kw)
-    return srv, srv.start_expect_failure(timeout=60)
+import test_refusals  # noqa: E402
+from test_refusals import assert_logged  # noqa: E402
 
-
-def assert_logged(srv, text, regex):
-    if not re.search(regex, text, re.MULTILINE):
-        srv.fail('log does not match %r' % regex)
+# (two interpreters import the scripts: more time to fail than one)
+refuse = functools.partial(test_refusals.refuse, timeout=60)
 
 
 @pytest.mark.skipif(SUBINTERPRETERS, reason='Python 3.11 only')

@@ -10,9 +10,9 @@ import pytest
 import harness
 
 
-def refuse(orthanc_factory, **kw):
+def refuse(orthanc_factory, timeout=30, **kw):
     srv = orthanc_factory(start=False, **kw)
-    return srv, srv.start_expect_failure(timeout=30)
+    return srv, srv.start_expect_failure(timeout=timeout)
 
 
 def assert_logged(srv, text, regex):
