@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Tail latency of Python REST routes against the native C routes.
 
-usage: bench/tail.py [--rounds 5] [--quick] [--out FILE]
+usage: bench/tail.py [--rounds 5] [--quick] [--out FILE] [--baseline OTHER.so] [--no-official]
 
 Variants, started in turn for several interleaved rounds: the native C
 reference (bench/native_plugin.c), this plugin on bench/bench_script.py
@@ -74,13 +74,18 @@ def main():
     ap.add_argument('--plugin', default=str(run.REPO / 'build' / 'libOrthancPython.so'))
     ap.add_argument('--native', default=str(run.REPO / 'build' / 'libOpyBenchNative.so'))
     ap.add_argument('--out', default=None)
+    ap.add_argument('--baseline', default=None,
+                    help='another build of the plugin, measured as one more variant (A/B of a change)')
+    ap.add_argument('--no-official', action='store_true')
     cfg = ap.parse_args()
     cfg.seconds = 2 if cfg.quick else 6
     script = HERE / 'bench_script.py'
     variants = {'native': ([cfg.native], None, {}), 'python': ([cfg.plugin], script, {})}
     if sys.version_info >= (3, 12):
         variants['python, 2 interpreters'] = ([cfg.plugin], script, {'Python': {'Interpreters': 2}})
-    if run.os.path.exists(run.OFFICIAL):
+    if cfg.baseline:
+        variants['python, baseline'] = ([cfg.baseline], script, {})
+    if run.os.path.exists(run.OFFICIAL) and not cfg.no_official:
         variants[run.OFFICIAL_LABEL] = ([run.OFFICIAL], script, {})
     results = {v: [] for v in variants}
     for rnd in range(cfg.rounds):

@@ -401,7 +401,8 @@ opy_rest_serve(int interp, PyObject *callable, const char *regex, OrthancPluginR
     PyObject *out = NULL, *result = NULL;
     OrthancPluginErrorCode code = OrthancPluginErrorCode_Success;
     int answered, own_details, streaming = 0;
-    int token;
+    int token, outer_waiting;
+    OpyAnswerLater later, *outer_later, *pending;
 
     if (rest_depth >= OPY_REST_MAX_DEPTH) {
         char details[256];
@@ -417,13 +418,23 @@ opy_rest_serve(int interp, PyObject *callable, const char *regex, OrthancPluginR
     if (token < 0)
         return OrthancPluginErrorCode_Plugin;       /* Python is stopping */
     rest_depth++;
+    later.output = output;
+    later.body = NULL;
+    later.set = 0;
+    outer_later = opy_answer_later_frame;
+    outer_waiting = opy_answer_later_waiting;
+    opy_answer_later_frame = &later;
+    opy_answer_later_waiting = 0;
     st = opy_state;
     out = opy_handle_new(st->types[OPY_TYPE_RestOutput], output);
     if (out == NULL) {
         code = opy_error_report("REST callback (creating its RestOutput)", NULL);
         goto done;
     }
+    ((OpyHandleObject *) out)->later = &later;
     result = call_route(st, callable, out, url, req);
+    if (result != NULL && result != Py_None && opy_answer_later_flush((OpyHandleObject *) out) < 0)
+        Py_CLEAR(result);           /* the answer held back failed: a stream would too */
     if (result != NULL && result != Py_None) {
         /* a returned stream is sent while `output` is still valid (the
          * generator may use it); ends as an exception when it fails */
@@ -474,7 +485,22 @@ done:
     Py_XDECREF(result);
     Py_XDECREF(out);
     rest_depth--;
+    pending = opy_answer_later_take(&later);
+    opy_answer_later_frame = outer_later;
+    opy_answer_later_waiting = outer_waiting;
     opy_gil_leave(token);
+    if (pending != NULL) {
+        /* the answer held back, sent with the GIL released */
+        OrthancPluginErrorCode sent = opy_answer_later_send(pending);
+
+        if (sent != OrthancPluginErrorCode_Success) {
+            opy_log(OPY_LOG_ERROR, "OPY0032 REST callback %s: its answer to %s could not be sent "
+                    "(Orthanc error %d: %s)", regex, url, (int) sent,
+                    OrthancPluginGetErrorDescription(opy_context, sent));
+            if (code == OrthancPluginErrorCode_Success)
+                code = sent;
+        }
+    }
     return code;
 }
 

@@ -22,10 +22,20 @@
 /* Set once from the configuration, before Python starts. */
 extern int opy_gil_allow_threads;
 
+/* An answer of this thread's REST route held back (opy_restoutput.h): an
+ * SDK call that releases the GIL sends it first. */
+struct OpyAnswerLater;
+extern __attribute__((tls_model("initial-exec"))) _Thread_local int opy_answer_later_waiting;
+struct OpyAnswerLater *opy_answer_later_take_here(void);
+void opy_answer_later_send_here(struct OpyAnswerLater *l);
+
 #define OPY_BEGIN_ALLOW_THREADS                                    \
     {                                                              \
         PyThreadState *opy__save = NULL;                           \
-        if (opy_gil_allow_threads) opy__save = PyEval_SaveThread();
+        struct OpyAnswerLater *opy__later =                        \
+            opy_answer_later_waiting ? opy_answer_later_take_here() : NULL; \
+        if (opy_gil_allow_threads) opy__save = PyEval_SaveThread(); \
+        if (opy__later != NULL) opy_answer_later_send_here(opy__later);
 
 #define OPY_END_ALLOW_THREADS                                      \
         if (opy__save != NULL) PyEval_RestoreThread(opy__save);    \

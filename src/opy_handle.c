@@ -3,6 +3,7 @@
  * opy_handle.c - borrowed SDK handles.
  */
 #include "opy_handle.h"
+#include "opy_restoutput.h"
 
 #include <sched.h>
 
@@ -19,6 +20,7 @@ opy_handle_new(PyTypeObject *type, void *ptr)
     h->flags = 0;
     h->owned = 0;
     h->url = NULL;
+    h->later = NULL;
     return (PyObject *) h;
 }
 
@@ -54,6 +56,23 @@ opy_handle_get(PyObject *self)
     return h->ptr;
 }
 
+void *
+opy_handle_enter_slow(PyObject *self)
+{
+    OpyHandleObject *h = (OpyHandleObject *) self;
+
+    if (h->ptr == NULL || h->closing)
+        return opy_handle_get(self);
+    if (h->later != NULL) {
+        if (opy_answer_later_flush(h) < 0)
+            return NULL;
+        if (h->ptr == NULL || h->closing)   /* the GIL was released */
+            return opy_handle_get(self);
+    }
+    h->busy++;
+    return h->ptr;
+}
+
 void
 opy_handle_invalidate(PyObject *self)
 {
@@ -67,6 +86,7 @@ opy_handle_invalidate(PyObject *self)
     }
     h->ptr = NULL;
     h->url = NULL;
+    h->later = NULL;
 }
 
 void

@@ -19,6 +19,7 @@
 #define OPY_HANDLE_H
 
 #include "opy_python.h"
+#include "opy_sdk.h"
 
 typedef struct {
     PyObject_HEAD
@@ -28,6 +29,8 @@ typedef struct {
     unsigned flags;         /* per type, e.g. OPY_OUTPUT_ANSWERED */
     int owned;              /* 1: tp_dealloc frees the SDK object */
     const char *url;        /* RestOutput: route being answered (borrowed) */
+    struct OpyAnswerLater *later;   /* RestOutput of a REST route: its answer held
+                                     * back (opy_restoutput.h), or NULL */
 } OpyHandleObject;
 
 /* Returns a new reference, or NULL with an exception set. */
@@ -38,6 +41,9 @@ PyObject *opy_handle_new_owned(PyTypeObject *type, void *ptr);
 
 /* Returns the pointer, or NULL with ValueError set when invalid. */
 void *opy_handle_get(PyObject *self);
+/* opy_handle_enter() of an invalid handle, or of a RestOutput whose answer
+ * is held back (sent first, in order). */
+void *opy_handle_enter_slow(PyObject *self);
 
 /* Right before an SDK call: checks the handle again and counts the call in
  * flight. Methods check their object first (opy_handle_get) and convert
@@ -53,17 +59,27 @@ opy_handle_enter(PyObject *self)
 {
     OpyHandleObject *h = (OpyHandleObject *) self;
 
-    if (h->ptr == NULL || h->closing)
-        return opy_handle_get(self);
+    if (h->ptr == NULL || h->closing || h->later != NULL)
+        return opy_handle_enter_slow(self);
     h->busy++;
     return h->ptr;
 }
 
-/* After the SDK call that opy_handle_enter() opened. */
+/* Set in flags of a RestOutput whose answer may be held back when an SDK
+ * call on it failed: its next answer then goes to Orthanc at once (Orthanc
+ * may refuse it, and the script must see that at the call). */
+#define OPY_HANDLE_CALL_FAILED 0x80000000u
+
+/* After the SDK call that opy_handle_enter() opened (the call's error code
+ * is still in opy_sdk_last_error). */
 static inline void
 opy_handle_leave(PyObject *self)
 {
-    ((OpyHandleObject *) self)->busy--;
+    OpyHandleObject *h = (OpyHandleObject *) self;
+
+    h->busy--;
+    if (h->later != NULL && opy_sdk_last_error != OrthancPluginErrorCode_Success)
+        h->flags |= OPY_HANDLE_CALL_FAILED;
 }
 
 /* Marks the handle invalid (waits for in-flight calls). Needs the GIL. */

@@ -16,7 +16,9 @@
  * OPY_STACK_NEEDED, the callback runs again on a stack of
  * OPY_STACK_SIZE bytes that belongs to that thread (mapped on first use,
  * unmapped when the thread ends; pages are only committed when touched),
- * through swapcontext(). Nested callbacks on the same thread run where they
+ * by a plain call with the stack pointer moved on x86-64, through
+ * swapcontext() elsewhere (which also saves the signal mask: two system
+ * calls per switch). Nested callbacks on the same thread run where they
  * are. On Python 3.14, Python is told about that stack while it runs on it
  * (PyUnstable_ThreadState_SetStackProtection) and about the thread's own
  * stack again afterwards.
@@ -63,6 +65,10 @@ void opy_stack_detach(PyThreadState *ts);
 /* What this thread runs Python on, for tests: 0 its own stack, 1 the
  * switched one. */
 int opy_stack_switched(void);
+
+/* For tests: 1 switches through swapcontext() also where a plain call on
+ * the other stack is used (x86-64). */
+extern int opy_stack_ucontext;
 
 #define OPY_UNPAREN(...) __VA_ARGS__
 
