@@ -5,7 +5,8 @@
 #      (C unit tests, fuzzers, the suite under ASan + UBSan, then the suite);
 #   2. bookworm, the plugin built against the SDK 1.13.0 header (taken from
 #      sid's orthanc-dev package into build-sdk-1.13/ only) and run against
-#      Orthanc 1.10.1: one binary built with a newer header on an older Orthanc;
+#      Orthanc 1.10.1: one binary built with a newer header on an older Orthanc
+#      (the integration suite; the robustness suite runs on the other rows);
 #   3. trixie in a chroot: Orthanc 1.12.7, Python 3.13 -- scripts/distro.sh;
 #   4. trixie again, the plugin built against the SDK 1.13.0 header and run
 #      against Orthanc 1.12.7: the tests of the SDK 1.12.8+ names (refusals);
@@ -103,7 +104,7 @@ for part in $PARTS; do
     bookworm-sdk-1.13)
       if header=$(sdk13_header); then
         run_part bookworm-sdk-1.13 env OPY_BUILD=build-sdk-1.13 OPY_CMAKE_ARGS="-DORTHANC_SDK_HEADER=$header" \
-          OPY_FUZZ_RUN=0 OPY_SANITIZED_RUN=0 bash scripts/test.sh
+          OPY_FUZZ_RUN=0 OPY_SANITIZED_RUN=0 OPY_TEST_PATHS=tests/integration bash scripts/test.sh
       else
         order+=("$part"); rc[$part]=1; summary[$part]="could not get the SDK 1.13.0 header"
       fi ;;
