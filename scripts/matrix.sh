@@ -164,5 +164,11 @@ done
 # A failing part without a pytest line still fails the closing line.
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 [ -n "$known" ] && echo "known failing, not counted:$known"
+# The failed tests by name (pytest's short summary), so that a CI report that
+# keeps only the end of the output still says which test failed where.
+for part in "${order[@]}"; do
+  [ "${rc[$part]}" -ne 0 ] || continue
+  grep -aE '^(FAILED|ERROR) ' "$LOGS/$part.log" | sed "s|^|$part: |" | head -n 20
+done
 echo "matrix: $passed passed, $failed failed"
 exit "$status"

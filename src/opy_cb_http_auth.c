@@ -23,7 +23,7 @@
  * authenticationPayload (bytes).
  * Thread: an Orthanc HTTP thread, before the request is routed.
  * Policy: fails closed. An exception, or a value that is none of the above,
- * answers 401 and logs the traceback or the reason (OPY0010, OPY0032).
+ * answers 401 and logs the traceback or the reason (OPY0010).
  */
 #include "opy_python.h"
 #include "opy_interps.h"

@@ -419,6 +419,8 @@ opy_rest_serve(int interp, PyObject *callable, const char *regex, OrthancPluginR
         return OrthancPluginErrorCode_Plugin;       /* Python is stopping */
     rest_depth++;
     later.output = output;
+    later.regex = regex;
+    later.url = url;
     later.body = NULL;
     later.set = 0;
     outer_later = opy_answer_later_frame;
@@ -491,15 +493,10 @@ done:
     opy_gil_leave(token);
     if (pending != NULL) {
         /* the answer held back, sent with the GIL released */
-        OrthancPluginErrorCode sent = opy_answer_later_send(pending);
+        OrthancPluginErrorCode sent = (OrthancPluginErrorCode) opy_answer_later_deliver(pending);
 
-        if (sent != OrthancPluginErrorCode_Success) {
-            opy_log(OPY_LOG_ERROR, "OPY0032 REST callback %s: its answer to %s could not be sent "
-                    "(Orthanc error %d: %s)", regex, url, (int) sent,
-                    OrthancPluginGetErrorDescription(opy_context, sent));
-            if (code == OrthancPluginErrorCode_Success)
-                code = sent;
-        }
+        if (sent != OrthancPluginErrorCode_Success && code == OrthancPluginErrorCode_Success)
+            code = sent;
     }
     return code;
 }

@@ -27,7 +27,7 @@ extern int opy_gil_allow_threads;
 struct OpyAnswerLater;
 extern __attribute__((tls_model("initial-exec"))) _Thread_local int opy_answer_later_waiting;
 struct OpyAnswerLater *opy_answer_later_take_here(void);
-void opy_answer_later_send_here(struct OpyAnswerLater *l);
+int opy_answer_later_deliver(struct OpyAnswerLater *l);
 
 #define OPY_BEGIN_ALLOW_THREADS                                    \
     {                                                              \
@@ -35,7 +35,7 @@ void opy_answer_later_send_here(struct OpyAnswerLater *l);
         struct OpyAnswerLater *opy__later =                        \
             opy_answer_later_waiting ? opy_answer_later_take_here() : NULL; \
         if (opy_gil_allow_threads) opy__save = PyEval_SaveThread(); \
-        if (opy__later != NULL) opy_answer_later_send_here(opy__later);
+        if (opy__later != NULL) (void) opy_answer_later_deliver(opy__later);
 
 #define OPY_END_ALLOW_THREADS                                      \
         if (opy__save != NULL) PyEval_RestoreThread(opy__save);    \

@@ -25,6 +25,10 @@
 #include <string.h>
 
 _Thread_local OpyAnswerLater *opy_answer_later_frame;
+/* Equal to (opy_answer_later_frame != NULL && opy_answer_later_frame->set),
+ * kept as a flag of its own on purpose: OPY_BEGIN_ALLOW_THREADS (every SDK
+ * call that releases the GIL) tests it with one load of an initial-exec
+ * thread-local. */
 __attribute__((tls_model("initial-exec"))) _Thread_local int opy_answer_later_waiting;
 
 OpyAnswerLater *
@@ -61,15 +65,16 @@ opy_answer_later_take_here(void)
     return opy_answer_later_take(opy_answer_later_frame);
 }
 
-void
-opy_answer_later_send_here(OpyAnswerLater *l)
+int
+opy_answer_later_deliver(OpyAnswerLater *l)
 {
     OrthancPluginErrorCode code = opy_answer_later_send(l);
 
     if (code != OrthancPluginErrorCode_Success)
-        opy_log(OPY_LOG_ERROR, "OPY0032 the answer of a REST callback could not be sent "
-                "(Orthanc error %d: %s)", (int) code,
+        opy_log(OPY_LOG_ERROR, "OPY0032 REST callback %s: its answer to %s could not be sent "
+                "(Orthanc error %d: %s)", l->regex, l->url, (int) code,
                 OrthancPluginGetErrorDescription(opy_context, code));
+    return (int) code;
 }
 
 int
@@ -228,7 +233,8 @@ opy_custom_RestOutput_AnswerBuffer(PyObject *self, PyObject *const *args, Py_ssi
         opy_error_sdk_closed();
         goto done;
     }
-    if (l != NULL && l == opy_answer_later_frame && !l->set && !(h->flags & (OPY_OUTPUT_ANSWERED | OPY_HANDLE_CALL_FAILED)) &&
+    if (l != NULL && l == opy_answer_later_frame && !l->set &&
+        !(h->flags & (OPY_OUTPUT_ANSWERED | OPY_HANDLE_CALL_FAILED)) &&
         body.size <= OPY_ANSWER_LATER_MAX && mime_len < OPY_ANSWER_LATER_MIME) {
         /* held back: the first answer, on the thread serving the route */
         l->body = NULL;

@@ -36,6 +36,7 @@
 
 typedef struct OpyAnswerLater {
     OrthancPluginRestOutput *output;
+    const char *regex, *url;            /* of the route, for OPY0032 */
     char *body;                         /* malloc'd copy */
     uint32_t size;
     int set;                            /* waiting to be sent */
@@ -55,5 +56,10 @@ OpyAnswerLater *opy_answer_later_take(OpyAnswerLater *l);
 
 /* Sends a taken answer (GIL held or not); returns Orthanc's code. */
 OrthancPluginErrorCode opy_answer_later_send(OpyAnswerLater *l);
+
+/* The same where no Python code is left to raise to (the callback's return,
+ * an SDK call that releases the GIL, opy_gil.h): a failure is logged
+ * (OPY0032). Returns Orthanc's code. */
+int opy_answer_later_deliver(OpyAnswerLater *l);
 
 #endif /* OPY_RESTOUTPUT_H */

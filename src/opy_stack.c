@@ -205,13 +205,47 @@ trampoline(void)
     }
 }
 
+/* Both switches: before, what the callback runs and the ASan fiber start;
+ * after (back on the thread's stack, or when the switch failed), the ASan
+ * fiber end and Python told the stack is no longer in use. */
+static void
+switch_begin(OpyStack *s, void (*fn)(void *), void *arg, void **fake)
+{
+    s->fn = fn;
+    s->arg = arg;
+    s->depth++;
+    opy_stack_state = 2;           /* nested callbacks stay on it */
+#ifdef OPY_ASAN_FIBERS
+    __sanitizer_start_switch_fiber(fake, s->base, s->size);
+#else
+    (void) fake;
+#endif
+}
+
+static void
+switch_end(OpyStack *s, void *fake)
+{
+#ifdef OPY_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+    (void) fake;
+#endif
+    s->depth--;
+    opy_stack_state = 1;
+#ifdef OPY_HAVE_STACK_PROTECTION
+    if (s->protected != NULL) {
+        /* only this thread uses its state: no GIL needed to write it */
+        PyUnstable_ThreadState_ResetStackProtection(s->protected);
+        s->protected = NULL;
+    }
+#endif
+}
+
 void
 opy_stack_run(void (*fn)(void *), void *arg)
 {
     OpyStack *s = stack;
-#ifdef OPY_ASAN_FIBERS
     void *fake = NULL;
-#endif
 
     if (s == NULL || s->depth > 0) {
         fn(arg);
@@ -219,18 +253,10 @@ opy_stack_run(void (*fn)(void *), void *arg)
     }
 #ifdef OPY_STACK_CALL
     if (!opy_stack_ucontext) {
-        s->fn = fn;
-        s->arg = arg;
-        s->depth++;
-        opy_stack_state = 2;           /* nested callbacks stay on it */
-#ifdef OPY_ASAN_FIBERS
-        __sanitizer_start_switch_fiber(&fake, s->base, s->size);
-#endif
+        switch_begin(s, fn, arg, &fake);
         call_on(on_stack, s, s->base + s->size);
-#ifdef OPY_ASAN_FIBERS
-        __sanitizer_finish_switch_fiber(fake, NULL, NULL);
-#endif
-        goto back;
+        switch_end(s, fake);
+        return;
     }
 #endif
     if (!s->ready) {
@@ -244,34 +270,13 @@ opy_stack_run(void (*fn)(void *), void *arg)
         makecontext(&s->callee, trampoline, 0);
         s->ready = 1;
     }
-    s->fn = fn;
-    s->arg = arg;
-    s->depth++;
-    opy_stack_state = 2;           /* nested callbacks stay on it */
-#ifdef OPY_ASAN_FIBERS
-    __sanitizer_start_switch_fiber(&fake, s->base, s->size);
-#endif
+    switch_begin(s, fn, arg, &fake);
     if (swapcontext(&s->caller, &s->callee) != 0) {
-        s->depth--;
-        opy_stack_state = 1;
+        switch_end(s, fake);
         fn(arg);
         return;
     }
-#ifdef OPY_ASAN_FIBERS
-    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
-#endif
-#ifdef OPY_STACK_CALL
-back:
-#endif
-    s->depth--;
-    opy_stack_state = 1;
-#ifdef OPY_HAVE_STACK_PROTECTION
-    if (s->protected != NULL) {
-        /* only this thread uses its state: no GIL needed to write it */
-        PyUnstable_ThreadState_ResetStackProtection(s->protected);
-        s->protected = NULL;
-    }
-#endif
+    switch_end(s, fake);
 }
 
 void
