@@ -33,12 +33,13 @@ fi
 # A whole-suite run also checks that every public callable of the orthanc
 # module was called by some test (tests/integration/exercised.py); a run
 # restricted by extra arguments (-k, a file...) cannot tell, so it does not.
-# OPY_TEST_PATHS: the suites to run (default both; scripts/matrix.sh runs
-# only tests/integration for the build with the newer SDK header, for CI's
-# time). The check that every wrapped function was called needs both.
-TEST_PATHS=${OPY_TEST_PATHS:-tests/integration tests/robustness}
+# OPY_TEST_PATHS: the suites to run (default: the integration and robustness
+# suites and the testing kit's tests/kit; scripts/matrix.sh runs only
+# tests/integration for the build with the newer SDK header, for CI's time).
+# The check that every wrapped function was called needs the first two.
+TEST_PATHS=${OPY_TEST_PATHS:-tests/integration tests/robustness tests/kit}
 read -r -a test_paths <<<"$TEST_PATHS"
-if [ "$#" -eq 0 ] && [ "$TEST_PATHS" = "tests/integration tests/robustness" ]; then
+if [ "$#" -eq 0 ] && [[ " $TEST_PATHS " == *" tests/integration tests/robustness "* ]]; then
   export OPY_CHECK_EXERCISED=1
 fi
 

@@ -855,6 +855,15 @@ class Gen:
                 out.append(text + "\n")     # module parts written by hand (Register..., LogHandler)
         self.write(os.path.join(outdir, "orthanc.pyi"), "".join(out))
 
+    def emit_enum_values(self, outdir):
+        """orthanc_enums.json: {enumeration: {name: value}} and the SDK the
+        stubs were made from, what the stubs do not say: the testing kit's
+        fake module (python/orthanc_plugin_testing/fake.py) reads it next to
+        the stubs."""
+        out = {"sdk_version": self.model["sdk_version"],
+               "enums": {e["py_name"]: {py: v for (_c, py, v) in e["values"]} for e in self.model["enums"]}}
+        self.write(os.path.join(outdir, "orthanc_enums.json"), json.dumps(out, indent=1) + "\n")
+
     def emit_names(self, outdir):
         names = [e["py_name"] for e in self.model["enums"]] + list(self.objects) + ["OrthancException"]
         names += [p["name"] for p in self.functions]
@@ -1014,6 +1023,7 @@ def main():
     gen.emit_calls(args.outdir)
     gen.emit_stubs(args.outdir, args.stubs)
     gen.emit_names(args.outdir)
+    gen.emit_enum_values(args.outdir)
     gen.emit_sdk_names(args.outdir)
     for line in gen.emit_coverage(args.outdir, counts):
         print("opy_gen: " + line)

@@ -9,32 +9,22 @@ import time
 import pydicom
 import pytest
 
+import dicomgen  # noqa: F401  (puts the testing kit on sys.path)
 import harness
+from orthanc_plugin_testing.dimse import dcmtk as kit_dcmtk, parse_findscu
 
 
 def dcmtk(*args, timeout=60):
-    """Run a dcmtk tool; returns (exit code, stdout + stderr)."""
-    if shutil.which(args[0]) is None:
-        pytest.skip('dcmtk %s not installed' % args[0])
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    return p.returncode, p.stdout + p.stderr
+    """Run a dcmtk tool; returns (exit code, stdout + stderr); skips the test
+    when the tool is not installed."""
+    try:
+        return kit_dcmtk(*args, timeout=timeout)
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
 
 
-def find_answers(output):
-    """The data sets of a 'findscu -v' listing: one {tag: value} per answer,
-    tag as '(gggg,eeee)', value as printed between brackets."""
-    answers = []
-    for block in output.split('Find Response:')[1:]:
-        tags = {}
-        for line in block.splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and parts[1].startswith('('):
-                text = line.split(parts[1], 1)[1]
-                if '[' in text:
-                    tags[parts[1]] = text[text.index('[') + 1:text.index(']')]
-        answers.append(tags)
-    return answers
+# the testing kit's parser of 'findscu -v' listings ({tag: value} per answer)
+find_answers = parse_findscu
 
 
 class StoreScp:

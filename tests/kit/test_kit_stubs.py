@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""cmake --install of the Python packages, and the typing stubs found as
+installed (PEP 561): mypy finds orthanc-stubs in the site-packages of the
+Python it checks for, with no MYPYPATH."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PLUGIN, REPO
+
+PY_MM = '%d.%d' % sys.version_info[:2]
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    """cmake --install of the build folder into a fresh prefix."""
+    prefix = tmp_path_factory.mktemp('prefix')
+    proc = subprocess.run(['cmake', '--install', str(PLUGIN.parent), '--prefix', str(prefix)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return prefix
+
+
+def test_install_layout(installed):
+    site = installed / 'lib' / ('python%s' % PY_MM) / 'dist-packages'
+    for path in ['share/orthanc/plugins/libOrthancPython.so', 'share/orthanc/plugins/orthanc.pyi']:
+        assert (installed / path).is_file(), path
+    stubs = (site / 'orthanc-stubs' / '__init__.pyi').read_text()
+    assert stubs == (PLUGIN.parent / 'orthanc.pyi').read_text()
+    assert 'Orthanc SDK: ' in stubs
+    for name in ['__init__.py', 'server.py', 'fake.py', 'dicom.py', 'dimse.py', 'pytest_plugin.py',
+                 'py.typed', 'orthanc_enums.json']:
+        assert (site / 'orthanc_plugin_testing' / name).is_file(), name
+    dist = site / 'orthanc_plugin_testing-0.1.0.dist-info'
+    assert 'orthanc_plugin_testing = orthanc_plugin_testing.pytest_plugin' in (dist / 'entry_points.txt').read_text()
+    assert 'Name: orthanc-plugin-testing' in (dist / 'METADATA').read_text()
+
+
+def run_mypy(python, files, tmp_path, *args):
+    env = {'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)}       # no MYPYPATH
+    proc = subprocess.run([shutil.which('mypy') or 'mypy', '--python-executable', str(python),
+                           '--cache-dir', str(tmp_path / 'cache'), '--no-error-summary',
+                           '--show-error-codes', *args, *map(str, files)],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_mypy_finds_the_installed_stubs(installed, tmp_path):
+    """A venv whose site-packages holds the installed packages (a .pth to
+    the prefix's dist-packages, as /usr/local's are on Debian's sys.path):
+    mypy --strict passes on the typed seed samples and finds a wrong type,
+    both with no MYPYPATH."""
+    venv = tmp_path / 'venv'
+    subprocess.run(['/usr/bin/python3', '-m', 'venv', '--without-pip', str(venv)], check=True, timeout=120)
+    purelib = subprocess.run([str(venv / 'bin' / 'python'), '-c', 'import site; print(site.getsitepackages()[0])'],
+                             capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    with open('%s/opy-kit.pth' % purelib, 'w') as f:
+        f.write(str(installed / 'lib' / ('python%s' % PY_MM) / 'dist-packages') + '\n')
+    (tmp_path / 'wrong.py').write_text('import orthanc\n\nsize: int = orthanc.RestApiGet("/system")\n')
+    rc, out = run_mypy(venv / 'bin' / 'python', [tmp_path / 'wrong.py'], tmp_path)
+    assert rc == 1 and 'expression has type "bytes", variable has type "int"' in out, out
+    typed = [REPO / 'tests' / 'stubs' / name for name in ('changes.py', 'paging.py', 'inspect_api.py')]
+    rc, out = run_mypy(venv / 'bin' / 'python', typed, tmp_path, '--strict')
+    assert rc == 0, out
