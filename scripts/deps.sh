@@ -33,6 +33,16 @@ fi
 # The host also makes the chroots of the test matrix (scripts/distro.sh).
 PACKAGES+=(debootstrap)
 
+# pyright, the typing stubs' second checker (tests/kit/test_kit_stubs.py),
+# from the npm registry where npm is (the host; the chroots have none).
+PYRIGHT_VERSION=1.1.414
+PYRIGHT_DIR=/opt/opy-pyright
+if command -v npm >/dev/null && [ ! -x "$PYRIGHT_DIR/node_modules/.bin/pyright" ]; then
+  echo "deps: installing pyright $PYRIGHT_VERSION (npm) into $PYRIGHT_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$PYRIGHT_DIR" "pyright@$PYRIGHT_VERSION" >/dev/null ||
+    echo "deps: npm could not install pyright: tests/kit/test_kit_stubs.py will fail" >&2
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

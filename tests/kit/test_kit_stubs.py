@@ -6,6 +6,7 @@ Python it checks for, with no MYPYPATH."""
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,11 +49,11 @@ def run_mypy(python, files, tmp_path, *args):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_mypy_finds_the_installed_stubs(installed, tmp_path):
+@pytest.fixture
+def venv(installed, tmp_path):
     """A venv whose site-packages holds the installed packages (a .pth to
-    the prefix's dist-packages, as /usr/local's are on Debian's sys.path):
-    mypy --strict passes on the typed seed samples and finds a wrong type,
-    both with no MYPYPATH."""
+    the prefix's dist-packages, as /usr/local's are on Debian's sys.path),
+    and a script with a wrong type."""
     venv = tmp_path / 'venv'
     subprocess.run(['/usr/bin/python3', '-m', 'venv', '--without-pip', str(venv)], check=True, timeout=120)
     purelib = subprocess.run([str(venv / 'bin' / 'python'), '-c', 'import site; print(site.getsitepackages()[0])'],
@@ -60,8 +61,38 @@ def test_mypy_finds_the_installed_stubs(installed, tmp_path):
     with open('%s/opy-kit.pth' % purelib, 'w') as f:
         f.write(str(installed / 'lib' / ('python%s' % PY_MM) / 'dist-packages') + '\n')
     (tmp_path / 'wrong.py').write_text('import orthanc\n\nsize: int = orthanc.RestApiGet("/system")\n')
-    rc, out = run_mypy(venv / 'bin' / 'python', [tmp_path / 'wrong.py'], tmp_path)
+    return venv / 'bin' / 'python'
+
+
+TYPED = [REPO / 'tests' / 'stubs' / name for name in ('changes.py', 'paging.py', 'inspect_api.py')]
+
+
+def test_mypy_finds_the_installed_stubs(venv, tmp_path):
+    """mypy --strict passes on typed seed samples and finds a wrong type,
+    with no MYPYPATH."""
+    rc, out = run_mypy(venv, [tmp_path / 'wrong.py'], tmp_path)
     assert rc == 1 and 'expression has type "bytes", variable has type "int"' in out, out
-    typed = [REPO / 'tests' / 'stubs' / name for name in ('changes.py', 'paging.py', 'inspect_api.py')]
-    rc, out = run_mypy(venv / 'bin' / 'python', typed, tmp_path, '--strict')
+    rc, out = run_mypy(venv, TYPED, tmp_path, '--strict')
     assert rc == 0, out
+
+
+PYRIGHT = Path('/opt/opy-pyright/node_modules/.bin/pyright')     # scripts/deps.sh
+
+
+def test_pyright_finds_the_installed_stubs(venv, tmp_path):
+    """The same with pyright (from the npm registry, where npm is)."""
+    if not PYRIGHT.exists():
+        if shutil.which('npm'):
+            pytest.fail('npm is here but %s is not: scripts/deps.sh installs it' % PYRIGHT)
+        pytest.skip('no npm on this distribution (pyright comes from the npm registry)')
+
+    def pyright(*files):
+        p = subprocess.run([str(PYRIGHT), '--pythonpath', str(venv), *map(str, files)], cwd=str(tmp_path),
+                           env={'PATH': '/usr/bin:/bin', 'HOME': str(tmp_path)},
+                           capture_output=True, text=True, timeout=300)
+        return p.returncode, p.stdout + p.stderr
+
+    rc, out = pyright(tmp_path / 'wrong.py')
+    assert rc == 1 and 'Type "bytes" is not assignable to declared type "int"' in out, out
+    rc, out = pyright(*TYPED)
+    assert rc == 0 and '0 errors' in out, out
