@@ -24,6 +24,7 @@ PACKAGES=(
   "${CLANG[@]}" python3-requests python3-numpy
   python3-pil python3-xlwt python3-xlrd mypy
   wrk
+  debhelper dh-python dpkg-dev build-essential
 )
 
 if [ "${1:-}" = --list ]; then

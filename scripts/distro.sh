@@ -44,36 +44,10 @@ STAMP_TEXT="opy-distro 1 $SUITE ${PACKAGES[*]}"
 
 log() { printf 'distro.sh[%s]: %s\n' "$SUITE" "$*" >&2; }
 
-mounted=()
-cleanup() {
-  local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-    umount -l "${mounted[$i]}" 2>/dev/null || true
-  done
-  mounted=()
-}
+# mounted, cleanup, mount_into, mount_all, in_root, copy_checkout
+. "$SRC/scripts/chroot-lib.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-mount_into() {   # mount_into SOURCE TARGET [mount options...]
-  local src=$1 dst=$2; shift 2
-  mkdir -p "$dst"
-  if ! mountpoint -q "$dst"; then
-    mount "$@" "$src" "$dst"
-    mounted+=("$dst")
-  fi
-}
-
-mount_all() {
-  mount_into proc "$ROOT/proc" -t proc
-  mount_into /dev "$ROOT/dev" --bind
-  mount_into devpts "$ROOT/dev/pts" -t devpts -o newinstance,ptmxmode=0666
-  mount_into tmpfs "$ROOT/dev/shm" -t tmpfs
-}
-
-in_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  DEBIAN_FRONTEND=noninteractive CI="${CI:-}" "$@"; }
 
 prepare() {
   if [ -f "$ROOT/.opy-stamp" ] && [ "$(cat "$ROOT/.opy-stamp")" = "$STAMP_TEXT" ]; then
@@ -113,10 +87,7 @@ prepare() {
 copy_source() {
   # The checkout (tracked and untracked files, not the build folders) into
   # /opy/src; a fresh copy every run.
-  rm -rf "$ROOT/opy/src"
-  mkdir -p "$ROOT/opy/src"
-  (cd "$SRC" && git ls-files -z --cached --others --exclude-standard) |
-    (cd "$SRC" && tar --null -T - -cf -) | tar -C "$ROOT/opy/src" -xf -
+  copy_checkout "$ROOT/opy/src"
   # shared/ beside the checkout (the seed page and the references the tests
   # compare with), as on the host
   rm -rf "$ROOT/opy/shared"

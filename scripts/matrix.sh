@@ -14,20 +14,23 @@
 #   6. sid again with "Python": {"Interpreters": 2} in every test server's
 #      configuration: the interpreter tests and the modules whose scripts keep
 #      no per-interpreter state (start-up, stop, reset, shutdown, changes, ...),
-#      then some of them against the ASan + UBSan build.
+#      then some of them against the ASan + UBSan build;
+#   7. the Debian package on bookworm, trixie and sid (scripts/package.sh, in
+#      each suite's chroot: built with dpkg-buildpackage, installed over the
+#      official orthanc-python, the seed's REST sample served, purged).
 #
 # Prints one summary line per distribution at the end and fails when any
 # part fails, except the parts listed in OPY_MATRIX_KNOWN_FAILING (default:
 # none), whose failure is reported as such without failing the run.  OPY_MATRIX="bookworm
 # sid" runs a subset (names: bookworm, bookworm-sdk-1.13, trixie, trixie-sdk-1.13,
-# sid, sid-interpreters-2).
+# sid, sid-interpreters-2, packages).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie trixie-sdk-1.13 sid sid-interpreters-2}
+PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie trixie-sdk-1.13 sid sid-interpreters-2 packages}
 KNOWN_FAILING=${OPY_MATRIX_KNOWN_FAILING-}
 LOGS=$ROOT/build-matrix
 mkdir -p "$LOGS"
@@ -36,9 +39,11 @@ declare -A rc summary
 order=()          # the parts that ran, in order (a part may run several)
 started=$(date +%s)
 
-# The last pytest summary line of a log ("527 passed, 2 skipped in 301.2s").
+# The last pytest summary line of a log ("527 passed, 2 skipped in 301.2s"),
+# or scripts/package.sh's.
 pytest_summary() {
-  grep -aE '^(=+ )?[0-9]+ (passed|failed|error)' "$1" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//'
+  grep -aE '^(=+ )?[0-9]+ (passed|failed|error)|^package\.sh\[[a-z]+\]: ' "$1" | tail -n 1 |
+    sed -E 's/^=+ //; s/ =+$//; s/^package\.sh\[[a-z]+\]: //'
 }
 
 run_part() {   # run_part NAME COMMAND...
@@ -75,6 +80,7 @@ if [[ " $PARTS " == *" bookworm "* ]]; then
   chroots=""
   [[ " $PARTS " == *" sid"* || " $PARTS " == *"-sdk-1.13 "* ]] && chroots="sid"
   [[ " $PARTS " == *" trixie "* || " $PARTS " == *" trixie-sdk-1.13 "* ]] && chroots="$chroots trixie"
+  [[ " $PARTS " == *" packages "* ]] && chroots="sid trixie bookworm"
   if [ -n "$chroots" ]; then
     echo "=== matrix: preparing the chroots ($chroots) in the background: $LOGS/prepare.log ==="
     (for c in $chroots; do bash scripts/distro.sh "$c" prepare || exit 1; done) >"$LOGS/prepare.log" 2>&1 &
@@ -128,6 +134,10 @@ for part in $PARTS; do
       # Python 3.11: one interpreter)
       run_part sid-interpreters-2-asan env OPY_EXTRA_CONFIG='{"Python": {"Interpreters": 2}}' \
         bash scripts/distro.sh sid sanitize -k "test_interpreters or shutdown or test_reset or startup" ;;
+    packages)
+      for suite in bookworm trixie sid; do
+        run_part "$suite-package" bash scripts/package.sh "$suite"
+      done ;;
     *)
       echo "matrix.sh: unknown part $part" >&2; exit 2 ;;
   esac
@@ -143,6 +153,7 @@ describe() {
     sid) echo "sid (Orthanc 1.13.0, Python 3.14)" ;;
     sid-interpreters-2) echo "sid, \"Python.Interpreters\": 2 (Orthanc 1.13.0)" ;;
     sid-interpreters-2-asan) echo "sid, \"Python.Interpreters\": 2, ASan + UBSan" ;;
+    *-package) echo "${1%-package}: the Debian package (scripts/package.sh)" ;;
   esac
 }
 

@@ -850,8 +850,12 @@ class Gen:
                 out.append(custom_stubs[name] + "\n")
         gated = {py for fam in self.ov.get("families", {}).values() for py in fam["python"]}
         present = {py for names in self.family_names.values() for py in names}
+        # hand-written wrappers of functions this header does not declare
+        declared = {f["c_name"] for f in self.model["functions"]}
+        absent = {py for c, entry in self.ov.get("custom", {}).items()
+                  if "OrthancPlugin" + c not in declared for py in entry["python"]}
         for key, text in custom_stubs.items():
-            if key not in used and "." not in key and (key not in gated or key in present):
+            if key not in used and key not in absent and "." not in key and (key not in gated or key in present):
                 out.append(text + "\n")     # module parts written by hand (Register..., LogHandler)
         self.write(os.path.join(outdir, "orthanc.pyi"), "".join(out))
 

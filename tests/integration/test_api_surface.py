@@ -125,3 +125,26 @@ def test_stub_signatures_match_runtime(srv):
     differ = ['%s: stub %s, runtime %s' % (n, stub[n], answers[n].get('params'))
               for n in names if stub[n] != answers[n].get('params')]
     assert not differ, '\n'.join(differ)
+
+
+def test_stub_names_exist_at_runtime(srv):
+    """Every function, class and method of build/orthanc.pyi exists in the
+    live module (the stubs, and the testing kit's fake built from them,
+    promise nothing the module of this SDK lacks); the stubs' typing-only
+    helpers (Buffer, the callback Protocols) excepted."""
+    import ast
+    import harness
+    tree = ast.parse((harness.plugin_path().parent / 'orthanc.pyi').read_text())
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            if any(isinstance(b, ast.Name) and b.id == 'Protocol' for b in node.bases):
+                continue
+            names.append(node.name)
+            names += ['%s.%s' % (node.name, sub.name) for sub in node.body
+                      if isinstance(sub, ast.FunctionDef) and not sub.name.startswith('__')]
+    answers = surface(srv, [[n, None] for n in names])
+    missing = [n for n in names if not answers[n]['exists']]
+    assert not missing, 'in the stubs, not in the module: %s' % missing

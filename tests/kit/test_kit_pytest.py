@@ -25,7 +25,7 @@ def run_pytest(tmp_path, target, *args):
 def test_guide_example(tmp_path):
     rc, out = run_pytest(tmp_path, REPO / 'examples' / 'testing')
     assert rc == 0, out
-    assert re.search(r'^2 passed', out, re.M), out
+    assert re.search(r'^5 passed', out, re.M), out
 
 
 def test_seed_samples_both_ways(tmp_path):
