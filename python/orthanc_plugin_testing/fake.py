@@ -31,6 +31,8 @@ import uuid
 import weakref
 from pathlib import Path
 
+from . import server
+
 STUBS = Path(__file__).resolve().parent.parent / 'orthanc-stubs' / '__init__.pyi'
 ENUMS = Path(__file__).resolve().parent / 'orthanc_enums.json'
 NOT_SIMULATED = ('orthanc.{0} is not simulated by orthanc_plugin_testing.fake; '
@@ -173,27 +175,19 @@ class _Method:
         return self.__func__(*args, **kwargs)
 
 
-class Response:
-    """What call_rest answers: status, body (bytes), content_type, headers (lower-case names), cookies,
+class Response(server.Response):
+    """What call_rest answers (text and json() as the real server's): status,
+    body (bytes), content_type, headers (lower-case names), cookies,
     parts (a multipart answer's items: (bytes, headers)), calls (the callback's calls of its
     RestOutput, in order: (method, arguments)) and error (the traceback of the callback's
     exception, or why the answer is an error; else None)."""
 
     def __init__(self, status, body=b'', content_type=None, headers=(), cookies=(), parts=(), calls=(),
                  error=None):
-        self.status, self.body, self.content_type, self.error = status, body, content_type, error
-        self.headers, self.cookies = dict(headers), dict(cookies)
+        super().__init__(status, dict(headers), body)
+        self.content_type, self.error = content_type, error
+        self.cookies = dict(cookies)
         self.parts, self.calls = list(parts), list(calls)
-
-    @property
-    def text(self):
-        return self.body.decode('utf-8', 'replace')
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return '<Response %d, %d bytes>' % (self.status, len(self.body))
 
 
 class _Answer:
