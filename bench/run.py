@@ -299,6 +299,8 @@ def main():
     ap.add_argument('--plugin', default=str(REPO / 'build' / 'libOrthancPython.so'))
     ap.add_argument('--native', default=str(REPO / 'build' / 'libOpyBenchNative.so'))
     ap.add_argument('--out', default=None, help='also write the table (markdown) to this file')
+    ap.add_argument('--paired-only', action='store_true',
+                    help='only the cheap-call row measured side by side (and its floor)')
     ap.add_argument('--variants', default=None,
                     help='comma-separated subset of: python,native,none,official')
     cfg = ap.parse_args()
@@ -324,23 +326,23 @@ def main():
     small = [dicomgen.make_instance(patient_id='BENCH-%d' % (i % 20), rows=16, columns=16)
              for i in range(n_uploads)]
     results = {v: [] for v in variants}
-    for rnd in range(cfg.rounds):
+    for rnd in range(0 if cfg.paired_only else cfg.rounds):
         for v, (plugins, scr) in variants.items():
             print('round %d/%d: %s' % (rnd + 1, cfg.rounds, v), flush=True)
             results[v].append(measure(v, Server(v, plugins, scr), cfg, big))
-    med = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in results.items()}
+    med = {v: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for v, rs in results.items() if rs}
     # uploads: fresh servers, 3 x as many rounds, the order of the variants
     # rotated from one round to the next. This row is the noisiest (the disk,
     # and the machine drifts: the same server takes 50 % longer ten runs
     # later), so its ratio is the median of the ratios within each round.
     names = list(variants)
     uploads = {v: [] for v in names}
-    for rep in range(3 * cfg.rounds):
+    for rep in range(0 if cfg.paired_only else 3 * cfg.rounds):
         k = rep % len(names)
         for v in names[k:] + names[:k]:
             print('uploads %d/%d: %s' % (rep + 1, 3 * cfg.rounds, v), flush=True)
             uploads[v].append(measure_uploads(Server(v, *variants[v]), small, v != 'none'))
-    for v in names:
+    for v in names if not cfg.paired_only else []:
         med[v]['uploads_s'] = statistics.median(uploads[v])
         if 'none' in uploads:
             med[v]['uploads_ratio'] = statistics.median(a / b for a, b in zip(uploads[v], uploads['none']))
@@ -356,7 +358,7 @@ def main():
             runs.append(measure_paired(Server(v, variants[v][0] + [cfg.native], variants[v][1],
                                               env={'OPY_BENCH_NATIVE_PREFIX': '/native'}), cfg))
         paired[v] = runs
-    table = render(med, variants, cfg, n_uploads) + render_paired(paired, cfg)
+    table = ('' if cfg.paired_only else render(med, variants, cfg, n_uploads)) + render_paired(paired, cfg)
     print(table)
     if cfg.out:
         Path(cfg.out).write_text(table)

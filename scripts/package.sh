@@ -213,7 +213,7 @@ grep -qxF "/usr/lib/orthanc/libOrthancPython.so.$UPSTREAM" "$WORK/files.txt" ||
 # the conffile is ours (dpkg took it over from orthanc-python)
 grep -q "$PKG" "$ROOT/etc/orthanc/python.json" ||
   fail "/etc/orthanc/python.json is not the package's (dpkg kept the official one?)"
-in_root dpkg-query -W -f='${Conffiles}\n' "$PKG" | grep -q '^ */etc/orthanc/python.json ' ||
+grep -q '^ */etc/orthanc/python.json ' < <(in_root dpkg-query -W -f='${Conffiles}\n' "$PKG") ||
   fail "/etc/orthanc/python.json is not a conffile of $PKG"
 
 if [ "$kit" = 1 ]; then
@@ -278,7 +278,9 @@ fi
 stop_orthanc
 keep_orthanc_log
 [ "$orthanc_rc" = 0 ] || { orthanc_log | tail -n 30 >&2; fail "Orthanc exited with status $orthanc_rc at its stop"; }
-orthanc_log | grep -q 'OPY0008 Using Python script "rest.py" from directory: /opy/pkgtest' ||
+# (grep the kept copy: with pipefail, "orthanc_log | grep -q" fails when grep
+# stops reading at its first match and cat is still writing)
+grep -qF 'OPY0008 Using Python script "rest.py" from directory: /opy/pkgtest' "$ORTHANC_LOG" ||
   { orthanc_log | tail -n 30 >&2; fail "no OPY0008 start-up line for rest.py in Orthanc's log"; }
 done_parts+=("REST sample answered")
 

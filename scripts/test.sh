@@ -67,7 +67,7 @@ if [ "$#" -eq 0 ] && [ "${OPY_SANITIZED_RUN:-1}" != 0 ]; then
 fi
 
 pytest_rc=0
-/usr/bin/python3 -m pytest -n 2 "${test_paths[@]}" -q -rs "$@" || pytest_rc=$?
+/usr/bin/python3 -m pytest -n 2 "${test_paths[@]}" -q -rfEs "$@" || pytest_rc=$?
 
 if [ "$pytest_rc" -ne 0 ]; then
   exit "$pytest_rc"
