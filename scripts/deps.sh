@@ -23,7 +23,7 @@ PACKAGES=(
   python3-pydicom python3-pytest python3-pytest-xdist
   "${CLANG[@]}" python3-requests python3-numpy
   python3-pil python3-xlwt python3-xlrd mypy
-  wrk
+  wrk nodejs
   debhelper dh-python dpkg-dev build-essential
 )
 
@@ -34,14 +34,41 @@ fi
 # The host also makes the chroots of the test matrix (scripts/distro.sh).
 PACKAGES+=(debootstrap)
 
-# pyright, the typing stubs' second checker (tests/kit/test_kit_stubs.py),
-# from the npm registry where npm is (the host; the chroots have none).
+# pyright, the typing stubs' second checker (tests/kit/test_kit_stubs.py):
+# the npm registry's tarball, pinned by version and checksum, unpacked the way
+# npm would into $PYRIGHT_DIR; it runs on Debian's nodejs (no npm needed).
 PYRIGHT_VERSION=1.1.414
+PYRIGHT_SHA512=FPZZb51jepDX4eP7TEYDeNFtmE3WgwkkEcJpvH3/QmUSsj0EAy3LXu+xB4T/FWDejtsXlCfFr/rbWFjwuwuXww==
 PYRIGHT_DIR=/opt/opy-pyright
-if command -v npm >/dev/null && [ ! -x "$PYRIGHT_DIR/node_modules/.bin/pyright" ]; then
-  echo "deps: installing pyright $PYRIGHT_VERSION (npm) into $PYRIGHT_DIR"
-  npm install --silent --no-audit --no-fund --prefix "$PYRIGHT_DIR" "pyright@$PYRIGHT_VERSION" >/dev/null ||
-    echo "deps: npm could not install pyright: tests/kit/test_kit_stubs.py will fail" >&2
+install_pyright() {
+  [ -x "$PYRIGHT_DIR/node_modules/.bin/pyright" ] && return 0
+  command -v node >/dev/null || return 0
+  echo "deps: installing pyright $PYRIGHT_VERSION (npm registry) into $PYRIGHT_DIR"
+  local tmp
+  tmp=$(mktemp -d)
+  if /usr/bin/python3 - "$PYRIGHT_VERSION" "$PYRIGHT_SHA512" "$tmp/pyright.tgz" <<'PY' &&
+import base64, hashlib, sys, urllib.request
+version, sha512, dest = sys.argv[1:]
+url = 'https://registry.npmjs.org/pyright/-/pyright-%s.tgz' % version
+data = urllib.request.urlopen(url, timeout=120).read()
+if base64.b64encode(hashlib.sha512(data).digest()).decode() != sha512:
+    sys.exit('deps: %s: checksum mismatch' % url)
+open(dest, 'wb').write(data)
+PY
+    mkdir -p "$tmp/pyright" && tar -xzf "$tmp/pyright.tgz" --no-same-owner --strip-components=1 -C "$tmp/pyright"; then
+    "${SUDO[@]}" mkdir -p "$PYRIGHT_DIR/node_modules/.bin"
+    "${SUDO[@]}" rm -rf "$PYRIGHT_DIR/node_modules/pyright"
+    "${SUDO[@]}" mv "$tmp/pyright" "$PYRIGHT_DIR/node_modules/pyright"
+    "${SUDO[@]}" ln -sfn ../pyright/index.js "$PYRIGHT_DIR/node_modules/.bin/pyright"
+  else
+    echo "deps: could not install pyright: tests/kit/test_kit_stubs.py will fail" >&2
+  fi
+  rm -rf "$tmp"
+}
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=(sudo)
 fi
 
 missing=()
@@ -53,15 +80,11 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "deps: all ${#PACKAGES[@]} packages already installed"
+  install_pyright
   exit 0
 fi
 
 echo "deps: installing ${missing[*]}"
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO=(sudo)
-fi
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -84,3 +107,4 @@ trap cleanup EXIT
 
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_pyright

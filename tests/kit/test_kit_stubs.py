@@ -80,11 +80,11 @@ PYRIGHT = Path('/opt/opy-pyright/node_modules/.bin/pyright')     # scripts/deps.
 
 
 def test_pyright_finds_the_installed_stubs(venv, tmp_path):
-    """The same with pyright (from the npm registry, where npm is)."""
+    """The same with pyright (the npm registry's, run by Debian's nodejs)."""
     if not PYRIGHT.exists():
-        if shutil.which('npm'):
-            pytest.fail('npm is here but %s is not: scripts/deps.sh installs it' % PYRIGHT)
-        pytest.skip('no npm on this distribution (pyright comes from the npm registry)')
+        if shutil.which('node'):
+            pytest.fail('node is here but %s is not: scripts/deps.sh installs it' % PYRIGHT)
+        pytest.skip('no node on this machine (scripts/deps.sh installs nodejs, then pyright)')
 
     def pyright(*files):
         p = subprocess.run([str(PYRIGHT), '--pythonpath', str(venv), *map(str, files)], cwd=str(tmp_path),
