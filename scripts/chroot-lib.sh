@@ -43,3 +43,16 @@ copy_checkout() {   # copy_checkout DEST: the checkout's tracked and untracked
   (cd "$SRC" && git ls-files -z --cached --others --exclude-standard) |
     (cd "$SRC" && tar --null -T - -cf -) | tar -C "$dest" -xf -
 }
+
+trust_host_cas() {   # the certificate authorities added on the host (in
+  # /usr/local/share/ca-certificates: a TLS-intercepting proxy's, say) into
+  # the chroot's store, so that HTTPS from inside (deps.sh's download of
+  # pyright) trusts what the host trusts; a no-op when nothing changed
+  local d=/usr/local/share/ca-certificates
+  [ -n "$(ls -A "$d" 2>/dev/null)" ] || return 0
+  [ -x "$ROOT/usr/sbin/update-ca-certificates" ] || return 0
+  diff -rq "$d" "$ROOT$d" >/dev/null 2>&1 && return 0
+  rm -rf "${ROOT:?}$d" && mkdir -p "$ROOT$d"
+  cp -r "$d"/. "$ROOT$d"/
+  in_root update-ca-certificates >/dev/null 2>&1
+}

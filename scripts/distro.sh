@@ -44,7 +44,7 @@ STAMP_TEXT="opy-distro 1 $SUITE ${PACKAGES[*]}"
 
 log() { printf 'distro.sh[%s]: %s\n' "$SUITE" "$*" >&2; }
 
-# mounted, cleanup, mount_into, mount_all, in_root, copy_checkout
+# mounted, cleanup, mount_into, mount_all, in_root, copy_checkout, trust_host_cas
 . "$SRC/scripts/chroot-lib.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -53,6 +53,7 @@ prepare() {
   if [ -f "$ROOT/.opy-stamp" ] && [ "$(cat "$ROOT/.opy-stamp")" = "$STAMP_TEXT" ]; then
     log "reusing $ROOT"
     mount_all
+    trust_host_cas
     return
   fi
   command -v debootstrap >/dev/null || {
@@ -81,6 +82,7 @@ prepare() {
   in_root apt-get update -q >/dev/null
   in_root apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" \
     >"$BASE/$SUITE.apt.log" 2>&1 || { tail -n 30 "$BASE/$SUITE.apt.log" >&2; exit 1; }
+  trust_host_cas
   printf '%s' "$STAMP_TEXT" >"$ROOT/.opy-stamp"
 }
 

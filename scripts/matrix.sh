@@ -177,9 +177,15 @@ done
 [ -n "$known" ] && echo "known failing, not counted:$known"
 # The failed tests by name (pytest's short summary), so that a CI report that
 # keeps only the end of the output still says which test failed where.
+# A part that failed before pytest said anything (a build, a download) shows
+# the end of its log instead.
 for part in "${order[@]}"; do
   [ "${rc[$part]}" -ne 0 ] || continue
-  grep -aE '^(FAILED|ERROR) ' "$LOGS/$part.log" | sed "s|^|$part: |" | head -n 20
+  if grep -qaE '^(FAILED|ERROR) ' "$LOGS/$part.log" 2>/dev/null; then
+    grep -aE '^(FAILED|ERROR) ' "$LOGS/$part.log" | sed "s|^|$part: |" | head -n 20
+  elif [ -f "$LOGS/$part.log" ]; then
+    tail -n 15 "$LOGS/$part.log" | sed "s|^|$part (end of its log): |"
+  fi
 done
 echo "matrix: $passed passed, $failed failed"
 exit "$status"

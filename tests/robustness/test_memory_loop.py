@@ -61,14 +61,24 @@ def servers(orthanc_factory):
 
 @pytest.mark.parametrize('route', ['lookup-loop', 'lookup-thread'])
 def test_lookup_loop_grows_no_more_than_native(servers, route):
+    """A leak grows with every call; glibc's growth does not: a thread's new
+    arena is touched up to its high-water mark and then stays (seen on
+    trixie: +1.7 MB in the first 2000 calls of the thread, native -0.4 MB).
+    So a first measurement over the bound is measured again over as many
+    calls: a leak is over it again, a settling arena is not."""
     python, native = servers
-    py_growth, py_tail, py_sizes = measure(python, route)
-    c_growth, c_tail, c_sizes = measure(native, route)
     n = ROUNDS * CALLS[route]
-    print('\nmemory %s: python +%d kB (%.0f bytes/call, last 2 rounds +%d kB), native +%d kB '
-          '(%.0f bytes/call, last 2 rounds +%d kB); python %s, native %s'
-          % (route, py_growth, py_growth * 1024.0 / n, py_tail, c_growth, c_growth * 1024.0 / n,
-             c_tail, py_sizes, c_sizes))
-    assert py_growth <= 1.5 * max(c_growth, 0) + MARGIN_KB, (
-        'python grew by %d kB over %d calls, native by %d kB (margin %d kB)'
-        % (py_growth, n, c_growth, MARGIN_KB))
+    tries = []
+    for attempt in (1, 2):
+        py_growth, py_tail, py_sizes = measure(python, route)
+        c_growth, c_tail, c_sizes = measure(native, route)
+        bound = 1.5 * max(c_growth, 0) + MARGIN_KB
+        print('\nmemory %s (measure %d): python +%d kB (%.0f bytes/call, last 2 rounds +%d kB), '
+              'native +%d kB (%.0f bytes/call, last 2 rounds +%d kB); python %s, native %s'
+              % (route, attempt, py_growth, py_growth * 1024.0 / n, py_tail, c_growth,
+                 c_growth * 1024.0 / n, c_tail, py_sizes, c_sizes))
+        tries.append('python +%d kB, native %+d kB' % (py_growth, c_growth))
+        if py_growth <= bound:
+            return
+    raise AssertionError('python grew more than 1.5 x native + %d kB over %d calls, twice in a row: %s'
+                         % (MARGIN_KB, n, '; then '.join(tries)))
