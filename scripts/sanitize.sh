@@ -135,7 +135,7 @@ OPY_ORTHANC="$WRAPPER" OPY_PLUGIN="$BUILD/libOrthancPython.so" \
 # Reports: files in $LOGS (log_path) and lines in the Orthanc logs.
 reports=0
 # ASan warns once per process that it does not fully support swapcontext
-# (src/opy_stack.c switches stacks, with ASan's fiber annotations): that
+# (src/core/opy_stack.c switches stacks, with ASan's fiber annotations): that
 # line alone is not a report.
 SWAPCONTEXT_NOTE="WARNING: ASan doesn't fully support makecontext/swapcontext functions"
 for f in "$LOGS"/asan.* "$LOGS"/ubsan.*; do

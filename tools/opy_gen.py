@@ -21,7 +21,7 @@ Classification, from the C types alone:
   memory helper          listed in the overrides (the wrappers free memory themselves)
   destructor             Free<Object>: becomes tp_dealloc of owned objects
   mechanical             every parameter and the result have a rule below
-  hand-written           listed in the overrides "custom" (src/custom/)
+  hand-written           listed in the overrides "custom" (src/sdk/custom/)
 The build fails when a function cannot be classified, and when the
 classification differs from the record of the same SDK version
 (tools/opy_gen_record.json), or drops or changes a function of an older one.
@@ -245,7 +245,7 @@ class Gen:
                 self.coverage.append((f["c_name"], "callbacks", " ".join(fam["python"]), fam["why"]))
             else:
                 self.coverage.append((f["c_name"], "callbacks", "",
-                                      "callback registration: hand-written family (src/opy_cb_*.c)"))
+                                      "callback registration: hand-written family (src/families/opy_cb_*.c)"))
             return
         if name in ov["custom"]:
             counts["other"] += 1
@@ -289,7 +289,7 @@ class Gen:
         return None
 
     def hand_written(self, f, entry):
-        """An overrides entry {"python": [names], "why"}: the wrappers of src/custom/."""
+        """An overrides entry {"python": [names], "why"}: the wrappers of src/sdk/custom/."""
         self.coverage.append((f["c_name"], "hand-written", " ".join(entry["python"]), entry["why"]))
         self.add_custom(entry["python"])
 
@@ -345,7 +345,7 @@ class Gen:
         return self.call_names.index(pyname)
 
     def check_lines(self, plan):
-        """The calls of src/opy_check.c that the overrides ask for: HTTP
+        """The calls of src/sdk/opy_check.c that the overrides ask for: HTTP
         header names and values ("header_args"), image geometry
         ("image_args"). Each raises ValueError before the SDK call."""
         lines = []
@@ -649,7 +649,7 @@ class Gen:
         out.append("extern unsigned long opy_gen_calls[];\n")
         out.append("extern const char *const opy_gen_call_names[];\n")
         out.append("extern const unsigned opy_gen_call_count;\n\n")
-        out.append("/* Hand-written wrappers (src/custom/, src/opy_restoutput.c). */\n")
+        out.append("/* Hand-written wrappers (src/sdk/custom/, src/sdk/opy_restoutput.c). */\n")
         for cls, name, sym in self.custom_entries:
             out.append("PyObject *%s(PyObject *self, PyObject *const *args, Py_ssize_t nargs, "
                        "PyObject *kwnames);\n" % sym)

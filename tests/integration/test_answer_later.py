@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The answer that RestOutput.AnswerBuffer holds back (up to 64 KiB, sent
-once the GIL is released anyway: src/opy_restoutput.c). What a script can
+once the GIL is released anyway: src/sdk/opy_restoutput.c). What a script can
 observe stays as before: a second answer or a header after the answer is
 refused by Orthanc in order, an exception after answering keeps the answer,
 an SDK call after the answer sends it; only pure Python work after the answer

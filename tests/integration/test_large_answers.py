@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Large answers of the SDK (src/opy_bytes.c, scripts/large_answers.py): from
+"""Large answers of the SDK (src/core/opy_bytes.c, scripts/large_answers.py): from
 64 KB on, the buffer Orthanc answered in becomes the bytes object itself
 (no second block: the speed issue's 8 MB RestApiGet row); with tracemalloc
 running (allocator hooks), it is copied. Either way the script gets a plain

@@ -54,7 +54,7 @@ def Images(output, uri, **request):
                                       orthanc.ComputeMd5(dicom)), 'text/plain')
 
 def Large(output, uri, **request):
-    # a large answer: Orthanc's buffer becomes the bytes object (src/opy_bytes.c)
+    # a large answer: Orthanc's buffer becomes the bytes object (src/core/opy_bytes.c)
     data = orthanc.RestApiGet('/instances/%s/file' % request['groups'][0])
     output.AnswerBuffer(orthanc.ComputeMd5(data), 'text/plain')
 

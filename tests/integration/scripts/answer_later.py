@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Routes around the answer that AnswerBuffer holds back (src/opy_restoutput.c):
+# Routes around the answer that AnswerBuffer holds back (src/sdk/opy_restoutput.c):
 # what the callback can observe, and when the client gets its answer.
 import threading
 

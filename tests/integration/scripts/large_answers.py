@@ -2,7 +2,7 @@
 # Large answers of the SDK (tests/integration/test_large_answers.py): from
 # 64 KB on, RestApiGet and the other calls answering an
 # OrthancPluginMemoryBuffer hand the buffer itself to Python as the bytes
-# object (src/opy_bytes.c); with tracemalloc running, they copy it. Either
+# object (src/core/opy_bytes.c); with tracemalloc running, they copy it. Either
 # way the script sees a plain bytes object with the right content.
 import hashlib
 import json

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Deep C recursion and deep deallocation inside REST callbacks, which run on
 # Orthanc's HTTP threads (a 100 KB stack of their own; the plugin runs Python
-# on a stack of its own there, src/opy_stack.h).
+# on a stack of its own there, src/core/opy_stack.h).
 #   GET /deep/json/N   json.dumps of a list nested N deep: "ok" or the
 #                      exception's class name
 #   GET /deep/repr/N   repr() of the same

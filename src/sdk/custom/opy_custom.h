@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * opy_custom.h - helpers shared by the hand-written wrappers of src/custom/
+ * opy_custom.h - helpers shared by the hand-written wrappers of src/sdk/custom/
  * (the SDK functions the generator cannot express: header arrays, out
  * parameters, pointers without size, C callbacks).
  */
