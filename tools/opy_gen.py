@@ -624,7 +624,7 @@ class Gen:
                 "Do not edit. */\n" % (m["sdk_version"], m["sha256"]))
 
     def write(self, path, text):
-        tmp = path + ".tmp"
+        tmp = "%s.tmp%d" % (path, os.getpid())     # two runs never share one
         with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, path)
