@@ -391,27 +391,36 @@ def render(med, variants, cfg, n_uploads):
     return '\n'.join(lines) + '\n'
 
 
+def spread(values, spec='%.3g'):
+    """'median (min-max)' of the per-round values."""
+    return '%s (%s-%s)' % (spec % statistics.median(values), spec % min(values), spec % max(values))
+
+
 def render_paired(paired, cfg):
+    """Each cell: the median over the rounds of the round's value, with
+    the smallest and largest round; a round's ratio is the median of its
+    pairs' ratios."""
     if not paired:
         return ''
     lines = ['', 'The cheap-call row measured side by side: each plugin and the native reference in',
              'one Orthanc, calls alternating between them (%d x %d GetErrorDescription calls per side'
              % (cfg.paired_sdk, cfg.sdk_calls),
-             'and round): medians of each side, and the median of the ratios of the pairs of',
-             'consecutive calls (%d pairs).' % (cfg.paired_sdk * cfg.rounds), '',
+             'and round, %d rounds): medians (min-max) over the rounds; a round\'s ratio is the median'
+             % cfg.rounds,
+             'of the ratios of its pairs of consecutive calls.', '',
              '| what | ' + ' | '.join('%s | native (same Orthanc) | ratio' % v for v in paired)
              + ' | target |',
              '|---|' + '---|---|---|' * len(paired) + '---|']
     cells, floors, above = [], [], []
     for runs in paired.values():
-        mine = statistics.median(r['plugin']['sdk_ns'] for r in runs)
-        native = statistics.median(r['native']['sdk_ns'] for r in runs)
-        ratio = statistics.median(x for r in runs for x in r['pair_ratios'])
-        cells.append('%.3g | %.3g | %.2f x' % (mine, native, ratio))
-        floors.append('%.3g | - | -' % statistics.median(r['floor']['sdk_ns'] for r in runs))
-        above.append('%.3g | %.3g | %.2f x' % (
-            statistics.median(r['plugin']['sdk_ns'] - r['floor']['sdk_ns'] for r in runs), native,
-            statistics.median(x for r in runs for x in r['above_floor_ratios'])))
+        cells.append('%s | %s | %s x' % (
+            spread([r['plugin']['sdk_ns'] for r in runs]), spread([r['native']['sdk_ns'] for r in runs]),
+            spread([statistics.median(r['pair_ratios']) for r in runs], '%.2f')))
+        floors.append('%s | - | -' % spread([r['floor']['sdk_ns'] for r in runs]))
+        above.append('%s | %s | %s x' % (
+            spread([r['plugin']['sdk_ns'] - r['floor']['sdk_ns'] for r in runs]),
+            spread([r['native']['sdk_ns'] for r in runs]),
+            spread([statistics.median(r['above_floor_ratios']) for r in runs], '%.2f')))
     lines.append('| cheap SDK call, ns per call | %s | <= 1.25 x native |' % ' | '.join(cells))
     lines.append("| the floor: the same Python loop calling the no-op builtin callable(), ns | %s | - |"
                  % ' | '.join(floors))
