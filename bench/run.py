@@ -391,9 +391,11 @@ def render(med, variants, cfg, n_uploads):
     return '\n'.join(lines) + '\n'
 
 
-def spread(values, spec='%.3g'):
+def spread(values, spec=None):
     """'median (min-max)' of the per-round values."""
-    return '%s (%s-%s)' % (spec % statistics.median(values), spec % min(values), spec % max(values))
+    def f(x):
+        return (spec or ('%.0f' if abs(x) >= 100 else '%.3g')) % x
+    return '%s (%s-%s)' % (f(statistics.median(values)), f(min(values)), f(max(values)))
 
 
 def render_paired(paired, cfg):

@@ -47,12 +47,22 @@ copy_checkout() {   # copy_checkout DEST: the checkout's tracked and untracked
 trust_host_cas() {   # the certificate authorities added on the host (in
   # /usr/local/share/ca-certificates: a TLS-intercepting proxy's, say) into
   # the chroot's store, so that HTTPS from inside (deps.sh's download of
-  # pyright) trusts what the host trusts; a no-op when nothing changed
+  # pyright) trusts what the host trusts; the host's list is copied (links
+  # followed) and the store remade only when the list changed, and a failed
+  # remake leaves no copy behind, so that the next run tries again
   local d=/usr/local/share/ca-certificates
-  [ -n "$(ls -A "$d" 2>/dev/null)" ] || return 0
   [ -x "$ROOT/usr/sbin/update-ca-certificates" ] || return 0
-  diff -rq "$d" "$ROOT$d" >/dev/null 2>&1 && return 0
+  if [ -z "$(ls -A "$d" 2>/dev/null)" ]; then
+    [ -n "$(ls -A "$ROOT$d" 2>/dev/null)" ] || return 0    # none here, none there
+  elif diff -rq "$d" "$ROOT$d" >/dev/null 2>&1; then
+    return 0
+  fi
   rm -rf "${ROOT:?}$d" && mkdir -p "$ROOT$d"
-  cp -r "$d"/. "$ROOT$d"/
-  in_root update-ca-certificates >/dev/null 2>&1
+  [ -z "$(ls -A "$d" 2>/dev/null)" ] || cp -rL "$d"/. "$ROOT$d"/
+  if ! in_root update-ca-certificates --fresh >"$ROOT/tmp/opy-ca.log" 2>&1; then
+    echo "chroot-lib: update-ca-certificates failed in $ROOT (HTTPS from inside will not trust the host's CAs):" >&2
+    tail -n 5 "$ROOT/tmp/opy-ca.log" >&2
+    rm -rf "${ROOT:?}$d"
+    return 1
+  fi
 }

@@ -34,6 +34,7 @@ PARTS=${OPY_MATRIX:-bookworm bookworm-sdk-1.13 trixie trixie-sdk-1.13 sid sid-in
 KNOWN_FAILING=${OPY_MATRIX_KNOWN_FAILING-}
 LOGS=$ROOT/build-matrix
 mkdir -p "$LOGS"
+rm -f "$LOGS"/*.log       # a part that fails early must not show an older run's log
 
 declare -A rc summary
 order=()          # the parts that ran, in order (a part may run several)

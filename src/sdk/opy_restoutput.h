@@ -9,7 +9,7 @@
 #define OPY_RESTOUTPUT_H
 
 #include "opy_handle.h"
-#include <orthanc/OrthancCPlugin.h>
+#include "opy_sdk.h"
 #include <stdint.h>
 
 /* Set in OpyHandleObject.flags once the callback sent an answer. */
