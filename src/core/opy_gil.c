@@ -27,6 +27,44 @@ static int tstate_key_ok;
 static atomic_int alive;
 static atomic_int active;
 
+/* Orthanc threads inside a callback of the main interpreter, GIL held
+ * (their first entry, not re-entries). An entry that finds one waits a few
+ * microseconds, spinning, before it asks for the GIL: a short callback is
+ * usually done by then, and the GIL is then taken without a wait. Asking
+ * while it is held costs two to three context switches on CPython's GIL
+ * (its condition variable, then its mutex, on waking: perf, bench/tail.py),
+ * more than the spin. Bounded, so a callback that blocks in Python (sleep,
+ * I/O) costs the others that much only, and no lock is held: the count
+ * is a hint, never a gate. */
+_Alignas(64) atomic_int opy_gil_in_python;
+/* whether this thread's callback is counted there now (OPY_BEGIN_ALLOW_THREADS
+ * takes it out for the time of an SDK call) */
+__attribute__((tls_model("initial-exec"))) _Thread_local int opy_gil_counted;
+#define OPY_GIL_SPIN_NS 3000L
+
+static void
+spin_while_busy(void)
+{
+    struct timespec t0, t;
+    int i;
+
+    if (atomic_load_explicit(&opy_gil_in_python, memory_order_relaxed) == 0)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        for (i = 0; i < 32; i++) {
+            if (atomic_load_explicit(&opy_gil_in_python, memory_order_relaxed) == 0)
+                return;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > OPY_GIL_SPIN_NS)
+            return;
+    }
+}
+
 /* Token of opy_gil_enter_in: interpreter << 3 | counted in busy << 2 | how
  * (0 re-entry, 1 took the GIL, 2 took it after leaving another
  * interpreter's thread state). */
@@ -201,7 +239,13 @@ opy_gil_enter_in(int idx)
             swapped[n_swapped++] = PyEval_SaveThread();
             how = 2;
         }
+        if (how == 1 && idx == 0)
+            spin_while_busy();
         PyEval_RestoreThread(ts);
+        if (how == 1 && idx == 0) {
+            atomic_fetch_add_explicit(&opy_gil_in_python, 1, memory_order_relaxed);
+            opy_gil_counted = 1;
+        }
         opy_stack_attach(ts);
     }
     opy_gil_callback_depth++;
@@ -240,7 +284,10 @@ opy_gil_enter_in(int idx)
         opy_gil_callback_depth++;
         return TOKEN(0, 0, 0);  /* re-entry on a thread that holds the GIL */
     }
+    spin_while_busy();
     PyEval_RestoreThread(ts);
+    atomic_fetch_add_explicit(&opy_gil_in_python, 1, memory_order_relaxed);
+    opy_gil_counted = 1;
     opy_stack_attach(ts);
     opy_gil_callback_depth++;
     return TOKEN(0, 0, 1);
@@ -263,6 +310,10 @@ opy_gil_leave(int token)
     opy_gil_callback_depth--;
     if (token & 4)
         atomic_fetch_sub_explicit(&opy_interps_busy[token >> 3].n, 1, memory_order_relaxed);
+    if (opy_gil_counted && how == 1 && (token >> 3) == 0) {
+        atomic_fetch_sub_explicit(&opy_gil_in_python, 1, memory_order_relaxed);
+        opy_gil_counted = 0;
+    }
     if (how >= 1)
         PyEval_SaveThread();
 #if OPY_HAVE_SUBINTERPRETERS

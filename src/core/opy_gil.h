@@ -29,16 +29,34 @@ extern __attribute__((tls_model("initial-exec"))) _Thread_local int opy_answer_l
 struct OpyAnswerLater *opy_answer_later_take_here(void);
 int opy_answer_later_deliver(struct OpyAnswerLater *l);
 
+/* Callbacks of the main interpreter holding the GIL now (a hint for the
+ * entries: opy_gil.c), and whether this thread's one is counted there. */
+#include <stdatomic.h>
+extern atomic_int opy_gil_in_python;
+extern __attribute__((tls_model("initial-exec"))) _Thread_local int opy_gil_counted;
+
 #define OPY_BEGIN_ALLOW_THREADS                                    \
     {                                                              \
         PyThreadState *opy__save = NULL;                           \
+        int opy__counted = 0;                                      \
         struct OpyAnswerLater *opy__later =                        \
             opy_answer_later_waiting ? opy_answer_later_take_here() : NULL; \
-        if (opy_gil_allow_threads) opy__save = PyEval_SaveThread(); \
+        if (opy_gil_allow_threads) {                               \
+            if (opy_gil_counted) {                                 \
+                opy__counted = 1;                                  \
+                opy_gil_counted = 0;                               \
+                atomic_fetch_sub_explicit(&opy_gil_in_python, 1, memory_order_relaxed); \
+            }                                                      \
+            opy__save = PyEval_SaveThread();                       \
+        }                                                          \
         if (opy__later != NULL) (void) opy_answer_later_deliver(opy__later);
 
 #define OPY_END_ALLOW_THREADS                                      \
         if (opy__save != NULL) PyEval_RestoreThread(opy__save);    \
+        if (opy__counted) {                                        \
+            atomic_fetch_add_explicit(&opy_gil_in_python, 1, memory_order_relaxed); \
+            opy_gil_counted = 1;                                   \
+        }                                                          \
     }
 
 /* Called once, with the GIL held, right after the interpreter started. */
