@@ -9,7 +9,8 @@ reference (bench/native_plugin.c), this plugin on bench/bench_script.py
 (one interpreter, and "Python.Interpreters": 2 on Python 3.12+) and the
 official plugin when installed. For each: wrk with 16 connections and
 --latency on the trivial route and on the route calling
-RestApiGet('/system') once: requests/s, p50 and p99. Printed as medians
+RestApiGet('/system') once: requests/s, p50 and p99, and Orthanc's context
+switches per request (all its threads, from /proc). Printed as medians
 (min-max) over the rounds, and the ratios against native within each
 round (median, min-max).
 """
@@ -28,10 +29,27 @@ import run  # noqa: E402
 UNIT = {'us': 1e-3, 'ms': 1.0, 's': 1e3}
 
 
-def wrk_latency(url, seconds, connections=16, threads=2):
+def context_switches(pid):
+    """Context switches of every thread of the process so far (voluntary
+    and not), from /proc."""
+    n = 0
+    for status in Path('/proc/%d/task' % pid).glob('*/status'):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue            # a thread that ended meanwhile
+        n += sum(int(m) for m in re.findall(r'^(?:non)?voluntary_ctxt_switches:\s+(\d+)', text, re.M))
+    return n
+
+
+def wrk_latency(url, seconds, connections=16, threads=2, pid=None):
+    before = context_switches(pid) if pid else 0
     out = subprocess.run(['wrk', '-t%d' % threads, '-c%d' % connections, '-d%ds' % seconds, '--latency', url],
                          capture_output=True, text=True, check=True).stdout
     res = {'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))}
+    if pid:
+        requests = int(re.search(r'^\s*(\d+) requests in', out, re.M).group(1))
+        res['cs'] = (context_switches(pid) - before) / max(requests, 1)
     for pct in ('50', '99'):
         m = re.search(r'^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$' % pct, out, re.M)
         res['p%s' % pct] = float(m.group(1)) * UNIT[m.group(2)]
@@ -47,7 +65,7 @@ def measure(server, cfg):
         url = server.url('/bench/%s' % route)
         run.many_requests(server.port, 500, path='/bench/%s' % route)      # warm-up
         wrk_latency(url, 1)
-        r = wrk_latency(url, cfg.seconds)
+        r = wrk_latency(url, cfg.seconds, pid=server.proc.pid)
         for k, v in r.items():
             m['%s_%s' % (route, k)] = v
     server.stop()
@@ -57,9 +75,12 @@ def measure(server, cfg):
 ROWS = [('trivial_rps', 'trivial route, requests/s', 'higher', '>= 0.9 x native'),
         ('trivial_p50', 'trivial route, p50 (ms)', 'lower', None),
         ('trivial_p99', 'trivial route, p99 (ms)', 'lower', '<= 1.5 x native'),
+        ('trivial_cs', "trivial route, Orthanc's context switches per request", 'lower', None),
         ('system_rps', "route calling RestApiGet('/system'), requests/s", 'higher', None),
         ('system_p50', "route calling RestApiGet('/system'), p50 (ms)", 'lower', None),
-        ('system_p99', "route calling RestApiGet('/system'), p99 (ms)", 'lower', '<= 1.5 x native')]
+        ('system_p99', "route calling RestApiGet('/system'), p99 (ms)", 'lower', '<= 1.5 x native'),
+        ('system_cs', "route calling RestApiGet('/system'), Orthanc's context switches per request", 'lower',
+         None)]
 
 
 def cell(xs):
